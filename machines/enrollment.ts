@@ -1,0 +1,136 @@
+/** Enrollment flow: a signed-in user re-enters the password, then a code turns MFA on. */
+import { assign, emit, setup } from "xstate";
+import { z } from "zod";
+import {
+  type CancelEvent,
+  type ExpireEvent,
+  type FlowContext,
+  type FlowIntent,
+  type IssuedCode,
+  type ResendCodeEvent,
+  type SubmitCodeEvent,
+  cancelSchema,
+  clearCode,
+  flowGuards,
+  issueCode,
+  resendCodeSchema,
+  spendAttempt,
+  submitCodeSchema,
+  submitPasswordSchema,
+} from "./shared.js";
+
+export const ENROLLMENT_MACHINE_VERSION = 1;
+
+export interface EnrollmentSubmitPasswordEvent {
+  type: "SUBMIT_PASSWORD";
+  now: number;
+  passwordValid: boolean;
+  sentTo: string;
+  newCode: IssuedCode;
+}
+
+export type EnrollmentEvent =
+  | EnrollmentSubmitPasswordEvent
+  | SubmitCodeEvent
+  | ResendCodeEvent
+  | CancelEvent
+  | ExpireEvent;
+
+export const enrollmentEventSchema = z.discriminatedUnion("type", [
+  submitPasswordSchema,
+  submitCodeSchema,
+  resendCodeSchema,
+  cancelSchema,
+]);
+export type EnrollmentClientEvent = z.infer<typeof enrollmentEventSchema>;
+
+export const enrollmentMachine = setup({
+  types: {
+    context: {} as FlowContext,
+    events: {} as EnrollmentEvent,
+    emitted: {} as FlowIntent,
+    input: {} as FlowContext,
+  },
+  guards: {
+    ...flowGuards,
+    isPasswordCorrect: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.passwordValid,
+  },
+  actions: {
+    spendAttempt: assign(({ context }) => spendAttempt(context)),
+    clearCode: assign(() => clearCode()),
+    issueCode: assign(({ context, event }) =>
+      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
+    ),
+    rememberAddress: assign(({ event }) =>
+      event.type === "SUBMIT_PASSWORD" ? { sentTo: event.sentTo } : {},
+    ),
+    sendCode: emit(({ event }) => ({
+      type: "codeIssued" as const,
+      code: "newCode" in event ? event.newCode.code : "",
+      purpose: "enrollment" as const,
+    })),
+    rejectPassword: emit({ type: "rejected", error: "invalid_password" }),
+    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
+    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
+    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
+    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
+    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
+    enableMfa: emit({ type: "mfaChanged", enabled: true }),
+    endOtherSessions: emit({ type: "otherSessionsEnded" }),
+  },
+}).createMachine({
+  id: "enrollment",
+  context: ({ input }) => input,
+  initial: "awaitingPassword",
+  on: {
+    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
+  },
+  states: {
+    awaitingPassword: {
+      on: {
+        SUBMIT_PASSWORD: [
+          {
+            guard: "isPasswordCorrect",
+            target: "awaitingCode",
+            actions: ["rememberAddress", "issueCode", "sendCode"],
+          },
+          {
+            guard: "isLastAttempt",
+            target: "locked",
+            actions: ["spendAttempt", "rejectTooManyAttempts"],
+          },
+          { actions: ["spendAttempt", "rejectPassword"] },
+        ],
+        CANCEL: "cancelled",
+      },
+    },
+    awaitingCode: {
+      on: {
+        SUBMIT_CODE: [
+          { guard: "isCodeExpired", actions: "rejectExpiredCode" },
+          {
+            guard: "isCodeCorrect",
+            target: "enabled",
+            actions: ["clearCode", "enableMfa", "endOtherSessions"],
+          },
+          {
+            guard: "isLastAttempt",
+            target: "locked",
+            actions: ["spendAttempt", "clearCode", "rejectTooManyAttempts"],
+          },
+          { actions: ["spendAttempt", "rejectCode"] },
+        ],
+        RESEND_CODE: [
+          { guard: "isResendLimitReached", actions: "rejectResendLimit" },
+          { guard: "isResendTooSoon", actions: "rejectResendTooSoon" },
+          { actions: ["issueCode", "sendCode"] },
+        ],
+        CANCEL: { target: "cancelled", actions: "clearCode" },
+      },
+    },
+    enabled: { type: "final" },
+    cancelled: { type: "final" },
+    locked: { type: "final" },
+    expired: { type: "final" },
+  },
+});

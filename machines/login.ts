@@ -1,0 +1,172 @@
+/**
+ * Login flow: a password, then an emailed code when the user or the organization asks for
+ * one and the device is not trusted.
+ */
+import { and, assign, emit, setup } from "xstate";
+import { z } from "zod";
+import {
+  type CancelEvent,
+  type ExpireEvent,
+  type FlowContext,
+  type FlowIntent,
+  type IssuedCode,
+  type ResendCodeEvent,
+  type SubmitCodeEvent,
+  cancelSchema,
+  clearCode,
+  flowGuards,
+  issueCode,
+  spendAttempt,
+  passwordSchema,
+  resendCodeSchema,
+  submitCodeSchema,
+} from "./shared.js";
+
+export const LOGIN_MACHINE_VERSION = 1;
+
+export interface SubmitCredentialsEvent {
+  type: "SUBMIT_CREDENTIALS";
+  now: number;
+  /** The user with this email, or null when there is none. */
+  userId: string | null;
+  sentTo: string | null;
+  /** False for an unknown email too; the runtime verified a dummy hash then. */
+  passwordValid: boolean;
+  /** The user enabled MFA or the user's organization enforces it. */
+  codeRequired: boolean;
+  /** The presented device token names an unrevoked, unexpired trust of this user. */
+  deviceTrusted: boolean;
+  newCode: IssuedCode;
+}
+
+export type LoginEvent =
+  | SubmitCredentialsEvent
+  | SubmitCodeEvent
+  | ResendCodeEvent
+  | CancelEvent
+  | ExpireEvent;
+
+export const loginEventSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("SUBMIT_CREDENTIALS"),
+    email: z.email().max(254),
+    password: passwordSchema,
+    deviceToken: z.string().min(1).max(256).optional(),
+  }),
+  submitCodeSchema.extend({ rememberDevice: z.boolean().optional() }),
+  resendCodeSchema,
+  cancelSchema,
+]);
+export type LoginClientEvent = z.infer<typeof loginEventSchema>;
+
+export const loginMachine = setup({
+  types: {
+    context: {} as FlowContext,
+    events: {} as LoginEvent,
+    emitted: {} as FlowIntent,
+    input: {} as FlowContext,
+  },
+  guards: {
+    ...flowGuards,
+    isPasswordCorrect: ({ event }) => event.type === "SUBMIT_CREDENTIALS" && event.passwordValid,
+    isCodeSkipped: ({ event }) =>
+      event.type === "SUBMIT_CREDENTIALS" && (!event.codeRequired || event.deviceTrusted),
+    isDeviceRemembered: ({ event }) => event.type === "SUBMIT_CODE" && event.rememberDevice === true,
+  },
+  actions: {
+    spendAttempt: assign(({ context }) => spendAttempt(context)),
+    clearCode: assign(() => clearCode()),
+    issueCode: assign(({ context, event }) =>
+      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
+    ),
+    sendCode: emit(({ event }) => ({
+      type: "codeIssued" as const,
+      code: "newCode" in event ? event.newCode.code : "",
+      purpose: "login" as const,
+    })),
+    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
+    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
+    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
+    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
+    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
+    rememberUser: assign(({ event }) =>
+      event.type === "SUBMIT_CREDENTIALS" ? { userId: event.userId, sentTo: event.sentTo } : {},
+    ),
+    rejectCredentials: emit({ type: "rejected", error: "invalid_credentials" }),
+    issueSessionAfterPassword: emit(({ event }) => ({
+      type: "sessionIssued" as const,
+      method:
+        event.type === "SUBMIT_CREDENTIALS" && event.codeRequired
+          ? ("trusted_device" as const)
+          : ("password" as const),
+    })),
+    issueSessionAfterCode: emit({ type: "sessionIssued", method: "code" }),
+    trustDevice: emit({ type: "deviceTrusted" }),
+  },
+}).createMachine({
+  id: "login",
+  context: ({ input }) => input,
+  initial: "awaitingCredentials",
+  on: {
+    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
+  },
+  states: {
+    awaitingCredentials: {
+      on: {
+        SUBMIT_CREDENTIALS: [
+          {
+            guard: and(["isPasswordCorrect", "isCodeSkipped"]),
+            target: "authenticated",
+            actions: ["rememberUser", "issueSessionAfterPassword"],
+          },
+          {
+            guard: "isPasswordCorrect",
+            target: "awaitingCode",
+            actions: ["rememberUser", "issueCode", "sendCode"],
+          },
+          {
+            guard: "isLastAttempt",
+            target: "locked",
+            actions: ["spendAttempt", "rejectTooManyAttempts"],
+          },
+          { actions: ["spendAttempt", "rejectCredentials"] },
+        ],
+        CANCEL: "cancelled",
+      },
+    },
+    awaitingCode: {
+      on: {
+        SUBMIT_CODE: [
+          // An expired code is answered before it is compared, and spends no attempt.
+          { guard: "isCodeExpired", actions: "rejectExpiredCode" },
+          {
+            guard: and(["isCodeCorrect", "isDeviceRemembered"]),
+            target: "authenticated",
+            actions: ["clearCode", "issueSessionAfterCode", "trustDevice"],
+          },
+          {
+            guard: "isCodeCorrect",
+            target: "authenticated",
+            actions: ["clearCode", "issueSessionAfterCode"],
+          },
+          {
+            guard: "isLastAttempt",
+            target: "locked",
+            actions: ["spendAttempt", "clearCode", "rejectTooManyAttempts"],
+          },
+          { actions: ["spendAttempt", "rejectCode"] },
+        ],
+        RESEND_CODE: [
+          { guard: "isResendLimitReached", actions: "rejectResendLimit" },
+          { guard: "isResendTooSoon", actions: "rejectResendTooSoon" },
+          { actions: ["issueCode", "sendCode"] },
+        ],
+        CANCEL: { target: "cancelled", actions: "clearCode" },
+      },
+    },
+    authenticated: { type: "final" },
+    cancelled: { type: "final" },
+    locked: { type: "final" },
+    expired: { type: "final" },
+  },
+});
