@@ -1,0 +1,104 @@
+/**
+ * Opens the database: PostgreSQL through postgres.js when a URL is given, the embedded PGlite
+ * otherwise. Both speak the same SQL and run the same migrations.
+ */
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+export interface DatabaseHandle {
+  db: Database;
+  /** `postgres` or `pglite`, for start-up logs. */
+  driver: "postgres" | "pglite";
+  /** Where the data lives, without credentials. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A `postgres://` URL; without it PGlite is used. */
+  url?: string;
+  /** Folder of the embedded database; `memory://` keeps it in memory. */
+  dataDir?: string;
+  /** Connections in the postgres.js pool. */
+  poolSize?: number;
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+/** Any fixed number; every process that migrates this schema uses the same one. */
+const MIGRATION_LOCK_KEY = 7_264_339_101;
+
+/** Opens the database that the options select; it is not migrated yet. */
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.poolSize ?? 10,
+      // Transaction-pooling PgBouncer cannot keep prepared statements across transactions.
+      prepare: false,
+      onnotice: () => {},
+      connect_timeout: 10,
+    });
+    const parsed = new URL(options.url);
+    return {
+      db: drizzlePostgres(client, { schema }) as unknown as Database,
+      driver: "postgres",
+      location: `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`,
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const dataDir = options.dataDir ?? ".data";
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  return {
+    db: drizzlePglite(client, { schema }) as unknown as Database,
+    driver: "pglite",
+    location: dataDir,
+    close: () => client.close(),
+  };
+}
+
+/** Returns the rows of a raw query result from either driver. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return (result as { rows: T[] }).rows;
+}
+
+/**
+ * Applies the migrations that are not applied yet, in one transaction that holds an advisory
+ * lock, so that processes starting together apply each migration once. A transaction-level
+ * lock also works behind a transaction-pooling PgBouncer.
+ */
+export async function migrate(db: Database): Promise<number> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    await tx.execute(
+      sql`create table if not exists schema_migrations (hash text primary key, applied_at timestamptz not null default now())`,
+    );
+    const applied = new Set(
+      rowsOf<{ hash: string }>(await tx.execute(sql`select hash from schema_migrations`)).map(
+        (row) => row.hash,
+      ),
+    );
+    let count = 0;
+    for (const migration of migrations) {
+      if (applied.has(migration.hash)) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim()) await tx.execute(sql.raw(statement));
+      }
+      await tx.execute(sql`insert into schema_migrations (hash) values (${migration.hash})`);
+      count += 1;
+    }
+    return count;
+  });
+}
