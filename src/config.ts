@@ -1,0 +1,116 @@
+/**
+ * Configuration read from the environment once at start-up. An invalid value stops the
+ * process with a message that names the variable and the accepted values.
+ */
+import { z } from "zod";
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from "../machines/index.js";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  secret: string | undefined;
+  resendApiKey: string | undefined;
+  mailFrom: string;
+  adminToken: string | undefined;
+  registration: "open" | "closed";
+  trustProxy: boolean;
+  rateLimitPerMinute: number;
+  logLevel: string;
+  flowLimits: FlowLimits;
+  sessionTtlMs: number;
+  deviceTrustTtlMs: number;
+  /** How long after a sign-in with a code a session counts as recently verified. */
+  recentVerificationMs: number;
+  /** `production` (OWASP's Argon2id parameters) or `cheap` (benchmarks only). */
+  passwordHash: "production" | "cheap";
+  /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
+  hashQueueLimit: number;
+  databasePoolSize: number;
+}
+
+const integer = (min: number) => z.coerce.number().int().min(min);
+const flag = z.enum(["0", "1", "true", "false", "on", "off"]).transform((value) => ["1", "true", "on"].includes(value));
+
+const environmentSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: integer(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).default("MFA development <mfa@example.test>"),
+  ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  REGISTRATION: z.enum(["open", "closed"]).default("open"),
+  TRUST_PROXY: flag.default(false),
+  RATE_LIMIT_PER_MINUTE: integer(0).default(30),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CODE_TTL_MINUTES: integer(1).default(DEFAULT_FLOW_LIMITS.codeTtlMs / MINUTE_MS),
+  FLOW_TTL_MINUTES: integer(1).default(DEFAULT_FLOW_LIMITS.flowTtlMs / MINUTE_MS),
+  MAX_WRONG_SUBMISSIONS: integer(1).default(DEFAULT_FLOW_LIMITS.maxWrongSubmissions),
+  MAX_CODES_PER_FLOW: integer(1).default(DEFAULT_FLOW_LIMITS.maxCodesPerFlow),
+  RESEND_COOLDOWN_SECONDS: integer(0).default(DEFAULT_FLOW_LIMITS.resendCooldownMs / 1000),
+  SESSION_TTL_HOURS: integer(1).default(12),
+  DEVICE_TRUST_DAYS: integer(1).default(14),
+  RECENT_VERIFICATION_MINUTES: integer(0).default(15),
+  PASSWORD_HASH: z.enum(["production", "cheap"]).default("production"),
+  HASH_QUEUE_LIMIT: integer(1).default(64),
+  DATABASE_POOL_SIZE: integer(1).default(10),
+});
+
+/** Reads the configuration, or throws an error that names each invalid variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration. ${problems.join("; ")}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === "production";
+  if (production) {
+    for (const name of ["SECRET", "RESEND_API_KEY"] as const) {
+      if (!env[name]) throw new Error(`${name} is required when NODE_ENV=production.`);
+    }
+    if (env.PASSWORD_HASH === "cheap") {
+      throw new Error("PASSWORD_HASH=cheap is for benchmarks only and is rejected when NODE_ENV=production.");
+    }
+  }
+  return {
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    secret: env.SECRET,
+    resendApiKey: env.RESEND_API_KEY,
+    mailFrom: env.MAIL_FROM,
+    adminToken: env.ADMIN_TOKEN,
+    registration: env.REGISTRATION,
+    trustProxy: env.TRUST_PROXY,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    logLevel: env.LOG_LEVEL,
+    flowLimits: {
+      codeTtlMs: env.CODE_TTL_MINUTES * MINUTE_MS,
+      flowTtlMs: env.FLOW_TTL_MINUTES * MINUTE_MS,
+      maxWrongSubmissions: env.MAX_WRONG_SUBMISSIONS,
+      maxCodesPerFlow: env.MAX_CODES_PER_FLOW,
+      resendCooldownMs: env.RESEND_COOLDOWN_SECONDS * 1000,
+    },
+    sessionTtlMs: env.SESSION_TTL_HOURS * HOUR_MS,
+    deviceTrustTtlMs: env.DEVICE_TRUST_DAYS * DAY_MS,
+    recentVerificationMs: env.RECENT_VERIFICATION_MINUTES * MINUTE_MS,
+    passwordHash: env.PASSWORD_HASH,
+    hashQueueLimit: env.HASH_QUEUE_LIMIT,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+  };
+}

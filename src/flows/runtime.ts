@@ -1,0 +1,387 @@
+/**
+ * The actor runtime: one event is one transaction. A flow's snapshot is read, the event is
+ * checked against it, the facts that need I/O or the server secret are added, the next
+ * snapshot is computed with a pure `transition()`, and snapshot, journal row, database
+ * intents and outbox rows are written together before the commit.
+ */
+import { eq } from "drizzle-orm";
+import { type AnyMachineSnapshot, type AnyStateMachine, getInitialSnapshot, transition } from "xstate";
+import {
+  type FlowContext,
+  type FlowIntent,
+  type FlowKind,
+  type FlowRejection,
+  type IssuedCode,
+  createFlowContext,
+  flowDefinitions,
+  isFlowOverdue,
+  maskEmail,
+} from "../../machines/index.js";
+import type { Database, Transaction } from "../../db/client.js";
+import { flowJournal, flows } from "../../db/schema.js";
+import type { Config } from "../config.js";
+import { type SecretKeys, createCode, createId, hashCode, isCodeMatching } from "../crypto.js";
+import { findDeviceTrust } from "../device-trusts.js";
+import { ApiError } from "../http/errors.js";
+import type { Logger } from "../logger.js";
+import type { PasswordChecker } from "../passwords.js";
+import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
+import { type UserWithOrganization, findUser, isCodeRequired } from "../users.js";
+import { type AppliedIntents, applyIntents } from "./intents.js";
+import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
+
+type FlowRow = typeof flows.$inferSelect;
+
+export interface FlowRuntimeOptions {
+  db: Database;
+  config: Config;
+  keys: SecretKeys;
+  passwords: PasswordChecker;
+  logger: Logger;
+  now: () => Date;
+  /** Called after a commit that queued mail. */
+  onMailQueued: () => void;
+}
+
+/** Who sends a request, and from what client. */
+export interface RequestContext {
+  auth: AuthenticatedSession | null;
+  userAgent: string | null;
+  /** The `mfa_device` cookie, used when the body has no `deviceToken`. */
+  deviceCookie: string | null;
+  requestId: string;
+}
+
+export interface EventResult {
+  flow: FlowView;
+  /** The device token to set as the `mfa_device` cookie, with its lifetime. */
+  deviceTrust?: { token: string; expiresAt: Date };
+}
+
+interface Loaded {
+  row: FlowRow;
+  machine: AnyStateMachine;
+  snapshot: AnyMachineSnapshot;
+}
+
+/** Facts gathered before the row lock, because computing them is slow (a password hash). */
+interface SlowFacts {
+  passwordValid: boolean;
+  user: UserWithOrganization | null;
+}
+
+export class FlowRuntime {
+  constructor(private readonly options: FlowRuntimeOptions) {}
+
+  /** Creates a flow of a kind, checking who may create it. */
+  async create(kind: FlowKind, request: RequestContext): Promise<FlowView> {
+    const { db, config, now: clock } = this.options;
+    let userId: string | null = null;
+    if (kind !== "login") {
+      const auth = request.auth;
+      if (!auth) throw new ApiError("unauthenticated");
+      if (kind === "enrollment" && auth.user.mfaEnabled) throw new ApiError("mfa_already_enabled");
+      if (kind === "disablement") {
+        if (auth.organization?.mfaEnforced) throw new ApiError("mfa_enforced_by_organization");
+        if (!auth.user.mfaEnabled) throw new ApiError("mfa_not_enabled");
+      }
+      userId = auth.user.id;
+    }
+
+    const now = clock();
+    const { machine, version } = flowDefinitions[kind];
+    const context = createFlowContext(now.getTime(), userId, config.flowLimits);
+    const snapshot = getInitialSnapshot(machine as AnyStateMachine, context);
+    // A login flow id is its client's only credential, so it gets 192 random bits.
+    const id = createId(24);
+    await db.transaction(async (tx) => {
+      await tx.insert(flows).values({
+        id,
+        kind,
+        userId,
+        machineVersion: version,
+        state: String(snapshot.value),
+        status: "active",
+        snapshot: persist(snapshot),
+        expiresAt: new Date(context.expiresAt),
+        createdAt: now,
+        updatedAt: now,
+      });
+      await tx.insert(flowJournal).values({
+        flowId: id,
+        flowVersion: 1,
+        eventType: "xstate.init",
+        outcome: "ok",
+        state: String(snapshot.value),
+        createdAt: now,
+      });
+    });
+    this.log(request, kind, id).info({ event: "flow.created" }, "flow created");
+    return toFlowView(id, kind, snapshot);
+  }
+
+  /** Reads a flow, storing its expiry first when it is overdue. */
+  async read(id: string, request: RequestContext): Promise<FlowView> {
+    const loaded = await this.load(this.options.db, id, request, false);
+    if (!isOverdue(loaded, this.options.now())) return toFlowView(id, loaded.row.kind as FlowKind, loaded.snapshot);
+    const expired = await this.options.db.transaction(async (tx) => {
+      const locked = await this.load(tx, id, request, true);
+      return isOverdue(locked, this.options.now()) ? this.storeExpiry(tx, locked) : locked.snapshot;
+    });
+    return toFlowView(id, loaded.row.kind as FlowKind, expired);
+  }
+
+  /** Applies one client event to a flow; a rejected event throws an `ApiError` with the flow. */
+  async send(id: string, body: unknown, request: RequestContext): Promise<EventResult> {
+    const { db } = this.options;
+    const loaded = await this.load(db, id, request, false);
+    const kind = loaded.row.kind as FlowKind;
+    const parsed = flowDefinitions[kind].eventSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError("invalid_request", { message: describeIssues(parsed.error.issues) });
+    }
+    const event = parsed.data as Record<string, unknown> & { type: string };
+
+    // Checked again under the lock; checking here first avoids hashing for a dead flow.
+    checkAccepts(loaded, event.type);
+    const slow = isOverdue(loaded, this.options.now())
+      ? null
+      : await this.gatherSlowFacts(kind, event, loaded, request);
+
+    const outcome = await db.transaction(async (tx) => {
+      const locked = await this.load(tx, id, request, true);
+      if (isOverdue(locked, this.options.now())) {
+        return { expired: await this.storeExpiry(tx, locked), applied: null };
+      }
+      checkAccepts(locked, event.type);
+      if (slow && locked.row.version !== loaded.row.version) {
+        throw new ApiError("conflict", { flow: toFlowView(id, kind, locked.snapshot) });
+      }
+      return { expired: null, applied: await this.apply(tx, locked, event, slow, request) };
+    });
+
+    if (outcome.expired) {
+      throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
+    }
+    const { snapshot, intents, applied } = outcome.applied!;
+    if (applied.mailQueued) this.options.onMailQueued();
+
+    const rejection = intents.find((intent) => intent.type === "rejected");
+    const flow = toFlowView(id, kind, snapshot, applied.output);
+    this.log(request, kind, id, snapshot).info(
+      { event: event.type, outcome: rejection?.error ?? "ok", state: flow.state },
+      "flow event applied",
+    );
+    if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now());
+    return { flow, deviceTrust: applied.deviceTrust };
+  }
+
+  /** Loads a flow and checks that the caller may use it. */
+  private async load(db: Database | Transaction, id: string, request: RequestContext, lock: boolean): Promise<Loaded> {
+    const query = db.select().from(flows).where(eq(flows.id, id)).limit(1);
+    const [row] = lock ? await query.for("update") : await query;
+    if (!row) throw new ApiError("flow_not_found");
+    if (row.kind !== "login") {
+      if (!request.auth) throw new ApiError("unauthenticated");
+      if (request.auth.user.id !== row.userId) throw new ApiError("flow_not_found");
+    }
+    const definition = flowDefinitions[row.kind as FlowKind];
+    // A snapshot written by another machine version cannot be trusted to fit this one.
+    if (!definition || row.machineVersion !== definition.version) throw new ApiError("flow_expired");
+    const machine = definition.machine as AnyStateMachine;
+    try {
+      const stored = row.snapshot as { value: string; context: FlowContext };
+      return { row, machine, snapshot: machine.resolveState({ value: stored.value, context: stored.context }) };
+    } catch {
+      throw new ApiError("flow_expired");
+    }
+  }
+
+  private async gatherSlowFacts(
+    kind: FlowKind,
+    event: Record<string, unknown>,
+    loaded: Loaded,
+    request: RequestContext,
+  ): Promise<SlowFacts | null> {
+    const { db, passwords } = this.options;
+    if (event.type === "SUBMIT_CREDENTIALS") {
+      const user = await findUser(db, { email: String(event.email) });
+      const passwordValid = await passwords.check(user?.user.passwordHash ?? null, String(event.password));
+      return { passwordValid, user };
+    }
+    if (event.type === "SUBMIT_PASSWORD" && kind !== "login") {
+      const userId = (loaded.snapshot.context as FlowContext).userId ?? request.auth?.user.id ?? "";
+      const user = await findUser(db, { id: userId });
+      const passwordValid = await passwords.check(user?.user.passwordHash ?? null, String(event.password));
+      return { passwordValid, user };
+    }
+    return null;
+  }
+
+  /** Adds the facts, computes the transition and writes everything it implies. */
+  private async apply(
+    tx: Transaction,
+    loaded: Loaded,
+    clientEvent: Record<string, unknown> & { type: string },
+    slow: SlowFacts | null,
+    request: RequestContext,
+  ) {
+    const { config, keys } = this.options;
+    const now = this.options.now();
+    const { row, machine, snapshot } = loaded;
+    const context = snapshot.context as FlowContext;
+    const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
+    let trust: { id: string } | null = null;
+    // Re-read inside the lock: whether a code is required is decided at this moment.
+    const user = slow?.user ? await findUser(tx, { id: slow.user.user.id }) : null;
+
+    if (clientEvent.type === "SUBMIT_CREDENTIALS") {
+      const deviceToken = (clientEvent.deviceToken as string | undefined) ?? request.deviceCookie;
+      if (user && slow?.passwordValid && deviceToken) {
+        trust = await findDeviceTrust(tx, user.user.id, deviceToken, now);
+      }
+      Object.assign(event, {
+        userId: user?.user.id ?? null,
+        sentTo: user ? maskEmail(user.user.email) : null,
+        passwordValid: slow?.passwordValid === true && user !== null,
+        codeRequired: user ? isCodeRequired(user) : true,
+        deviceTrusted: trust !== null,
+      });
+    }
+    if (clientEvent.type === "SUBMIT_PASSWORD") {
+      Object.assign(event, {
+        passwordValid: slow?.passwordValid === true,
+        sentTo: user ? maskEmail(user.user.email) : "",
+        recentlyVerified: request.auth ? isRecentlyVerified(request.auth.session, now, config.recentVerificationMs) : false,
+        mfaEnforced: user?.organization?.mfaEnforced === true,
+      });
+    }
+    if (clientEvent.type === "SUBMIT_CODE") {
+      Object.assign(event, {
+        codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
+        rememberDevice: clientEvent.rememberDevice === true,
+      });
+    }
+    if (["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD", "RESEND_CODE"].includes(clientEvent.type)) {
+      const code = createCode();
+      event.newCode = { code, hash: hashCode(keys.codeKey, row.id, code) } satisfies IssuedCode;
+    }
+
+    const [next, actions] = transition(machine, snapshot, event as never);
+    // `transition()` returns emitted events as `xstate.emit` actions instead of delivering them.
+    const intents = (actions as { type: string; params?: unknown }[])
+      .filter((action) => action.type === "xstate.emit")
+      .map((action) => (action.params as { event: FlowIntent }).event);
+    const rejection = intents.find((intent) => intent.type === "rejected");
+    const changed = JSON.stringify(persist(next)) !== JSON.stringify(persist(snapshot));
+    const version = changed ? row.version + 1 : row.version;
+    const nextContext = next.context as FlowContext;
+
+    if (changed) {
+      await tx
+        .update(flows)
+        .set({
+          snapshot: persist(next),
+          state: String(next.value),
+          status: next.status === "active" ? "active" : "done",
+          version,
+          userId: nextContext.userId,
+          updatedAt: now,
+        })
+        .where(eq(flows.id, row.id));
+    }
+    await tx.insert(flowJournal).values({
+      flowId: row.id,
+      flowVersion: version,
+      eventType: clientEvent.type,
+      outcome: rejection?.error ?? "ok",
+      state: String(next.value),
+      createdAt: now,
+    });
+    const applied: AppliedIntents = await applyIntents(tx, {
+      intents,
+      flowId: row.id,
+      kind: row.kind as FlowKind,
+      userId: nextContext.userId,
+      user: user?.user ?? request.auth?.user ?? null,
+      sessionId: request.auth?.session.id ?? null,
+      trustId: trust?.id ?? null,
+      userAgent: request.userAgent,
+      codeTtlMinutes: Math.round(nextContext.limits.codeTtlMs / 60_000),
+      now,
+      config,
+      keys,
+    });
+    return { snapshot: next, intents, applied };
+  }
+
+  /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
+  private async storeExpiry(tx: Transaction, loaded: Loaded): Promise<AnyMachineSnapshot> {
+    const now = this.options.now();
+    const [next] = transition(loaded.machine, loaded.snapshot, { type: "EXPIRE", now: now.getTime() });
+    const version = loaded.row.version + 1;
+    await tx
+      .update(flows)
+      .set({ snapshot: persist(next), state: String(next.value), status: "done", version, updatedAt: now })
+      .where(eq(flows.id, loaded.row.id));
+    await tx.insert(flowJournal).values({
+      flowId: loaded.row.id,
+      flowVersion: version,
+      eventType: "EXPIRE",
+      outcome: "ok",
+      state: String(next.value),
+      createdAt: now,
+    });
+    return next;
+  }
+
+  private log(request: RequestContext, kind: FlowKind, id: string, snapshot?: AnyMachineSnapshot): Logger {
+    const userId = (snapshot?.context as FlowContext | undefined)?.userId ?? request.auth?.user.id;
+    return this.options.logger.child({
+      requestId: request.requestId,
+      flowId: kind === "login" ? id.slice(0, 8) : id,
+      kind,
+      ...(userId ? { userId } : {}),
+    });
+  }
+}
+
+/** The stored form of a snapshot: its state value and context, nothing else. */
+function persist(snapshot: AnyMachineSnapshot): { value: unknown; context: unknown } {
+  return { value: snapshot.value, context: snapshot.context };
+}
+
+function isOverdue(loaded: Loaded, now: Date): boolean {
+  return loaded.snapshot.status === "active" && isFlowOverdue(loaded.snapshot.context as FlowContext, now.getTime());
+}
+
+/** Answers `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */
+function checkAccepts(loaded: Loaded, type: string): void {
+  const kind = loaded.row.kind as FlowKind;
+  const flow = toFlowView(loaded.row.id, kind, loaded.snapshot);
+  if (loaded.snapshot.status !== "active") {
+    throw new ApiError(loaded.snapshot.value === "expired" ? "flow_expired" : "flow_finished", { flow });
+  }
+  if (!acceptedEventTypes(loaded.snapshot).includes(type)) throw new ApiError("event_not_allowed", { flow });
+}
+
+function rejectionError(error: FlowRejection, flow: FlowView, snapshot: AnyMachineSnapshot, now: Date): ApiError {
+  const context = snapshot.context as FlowContext;
+  if (error === "resend_too_soon") {
+    const retryAfterSeconds = Math.max(1, Math.ceil(((context.resendAvailableAt ?? 0) - now.getTime()) / 1000));
+    return new ApiError(error, { flow, extra: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
+  }
+  if (error === "invalid_code" || error === "invalid_password" || error === "invalid_credentials") {
+    return new ApiError(error, { flow, extra: { attemptsRemaining: flow.attemptsRemaining ?? 0 } });
+  }
+  if (error === "too_many_attempts") return new ApiError(error, { flow, extra: { attemptsRemaining: 0 } });
+  return new ApiError(error, { flow });
+}
+
+/** Describes zod issues in one line, naming each field. */
+export function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}

@@ -1,0 +1,75 @@
+/** Mail transports: Resend for real delivery, and a development mailbox kept in the database. */
+import { Resend } from "resend";
+import type { Database } from "../../db/client.js";
+import { devMailbox } from "../../db/schema.js";
+import { createId } from "../crypto.js";
+import type { MailContent } from "./templates.js";
+
+export interface OutgoingMail extends MailContent {
+  from: string;
+  to: string;
+}
+
+export type SendResult =
+  | { ok: true; providerMessageId: string | null }
+  | { ok: false; retryable: boolean; error: string };
+
+export interface MailTransport {
+  name: "resend" | "development";
+  /** Sends one mail; a retry with the same key is delivered at most once. */
+  send(mail: OutgoingMail, idempotencyKey: string): Promise<SendResult>;
+}
+
+/** Creates the Resend transport; the SDK reads `RESEND_BASE_URL` from the environment. */
+export function createResendTransport(apiKey: string, timeoutMs = 10_000): MailTransport {
+  const resend = new Resend(apiKey);
+  return {
+    name: "resend",
+    async send(mail, idempotencyKey) {
+      const request = resend.emails.send(
+        { from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html },
+        { idempotencyKey },
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      const result = await Promise.race([request, timeout]).finally(() => clearTimeout(timer));
+      if (result === "timeout") {
+        return { ok: false, retryable: true, error: `timed out after ${timeoutMs} ms` };
+      }
+      if (result.error) {
+        const status = (result.error as { statusCode?: number | null }).statusCode ?? null;
+        // Network failures (no status), rate limits and provider errors pass; the rest will not.
+        const retryable = status === null || status === 429 || status >= 500;
+        return {
+          ok: false,
+          retryable,
+          error: `${result.error.name} (${status ?? "no status"}): ${result.error.message}`,
+        };
+      }
+      return { ok: true, providerMessageId: result.data?.id ?? null };
+    },
+  };
+}
+
+/**
+ * Creates the development transport, which stores mails as sent so that `/v1/dev/mailbox`
+ * can show them. It keeps codes in clear and exists for local use only.
+ */
+export function createDevelopmentTransport(db: Database): MailTransport {
+  return {
+    name: "development",
+    async send(mail) {
+      const id = createId();
+      await db.insert(devMailbox).values({
+        id,
+        recipient: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+      });
+      return { ok: true, providerMessageId: id };
+    },
+  };
+}

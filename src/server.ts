@@ -1,0 +1,62 @@
+/** Starts and stops the whole service: database, migrations, mail dispatcher and HTTP server. */
+import { type ServerType, serve } from "@hono/node-server";
+import { type DatabaseHandle, migrate, openDatabase } from "../db/client.js";
+import type { Config } from "./config.js";
+import { createApp } from "./http/app.js";
+import type { Logger } from "./logger.js";
+import { type ServiceOverrides, type Services, createServices } from "./services.js";
+
+export interface RunningService {
+  services: Services;
+  url: string;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens and migrates the database, then serves the API. */
+export async function startService(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides & { database?: DatabaseHandle } = {},
+): Promise<RunningService> {
+  const database = overrides.database ?? openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
+  const applied = await migrate(database.db);
+  logger.info({ database: database.driver, location: database.location, migrationsApplied: applied }, "database ready");
+
+  const services = await createServices(config, database.db, logger, overrides);
+  if (services.transport.name === "development") {
+    logger.warn("RESEND_API_KEY is not set: mail goes to the development mailbox at GET /v1/dev/mailbox.");
+  }
+  logger.info({ transport: services.transport.name, from: config.mailFrom }, "mail transport ready");
+  services.dispatcher.start();
+  void services.dispatcher.kick();
+
+  const app = createApp(services);
+  const server = await new Promise<ServerType>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, production: config.production }, "listening");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    services,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        logger.info("stopping");
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await services.dispatcher.stop();
+        await database.close();
+        logger.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

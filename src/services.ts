@@ -1,0 +1,73 @@
+/**
+ * Everything that varies between a deployment and a test is built here and injected: the
+ * database, the clock, the password hasher, the mail transport and the configuration.
+ */
+import type { Database } from "../db/client.js";
+import type { Config } from "./config.js";
+import { type SecretKeys, deriveKeys } from "./crypto.js";
+import { FlowRuntime } from "./flows/runtime.js";
+import type { Logger } from "./logger.js";
+import { MailDispatcher } from "./mail/outbox.js";
+import { type MailTransport, createDevelopmentTransport, createResendTransport } from "./mail/transport.js";
+import { CHEAP_ARGON2, PRODUCTION_ARGON2, PasswordChecker, type PasswordHasher, createArgon2Hasher } from "./passwords.js";
+import { loadDevelopmentSecret } from "./secret.js";
+
+export interface Services {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  now: () => Date;
+  keys: SecretKeys;
+  hasher: PasswordHasher;
+  passwords: PasswordChecker;
+  transport: MailTransport;
+  dispatcher: MailDispatcher;
+  runtime: FlowRuntime;
+}
+
+export interface ServiceOverrides {
+  now?: () => Date;
+  hasher?: PasswordHasher;
+  transport?: MailTransport;
+}
+
+/** Builds the services on a migrated database. */
+export async function createServices(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const now = overrides.now ?? (() => new Date());
+  let secret = config.secret;
+  if (!secret) {
+    secret = await loadDevelopmentSecret(db);
+    logger.warn("SECRET is not set: using a development secret stored in the database. Set SECRET in production.");
+  }
+  const keys = deriveKeys(secret);
+  const hasher =
+    overrides.hasher ??
+    createArgon2Hasher(config.passwordHash === "cheap" ? CHEAP_ARGON2 : PRODUCTION_ARGON2, config.hashQueueLimit);
+  const transport =
+    overrides.transport ??
+    (config.resendApiKey ? createResendTransport(config.resendApiKey) : createDevelopmentTransport(db));
+  const dispatcher = new MailDispatcher({
+    db,
+    transport,
+    outboxKey: keys.outboxKey,
+    from: config.mailFrom,
+    logger,
+    now,
+  });
+  const passwords = new PasswordChecker(hasher);
+  const runtime = new FlowRuntime({
+    db,
+    config,
+    keys,
+    passwords,
+    logger,
+    now,
+    onMailQueued: () => void dispatcher.kick(),
+  });
+  return { config, db, logger, now, keys, hasher, passwords, transport, dispatcher, runtime };
+}
