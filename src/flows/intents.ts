@@ -16,8 +16,8 @@ export interface IntentContext {
   flowId: string;
   kind: FlowKind;
   userId: string | null;
-  /** The flow's user as read in this transaction, for the mail address. */
-  user: UserRow | null;
+  /** Reads the flow's user in this transaction, for the mail address; called only to mail. */
+  loadUser: () => Promise<UserRow | null>;
   /** The session that sent the event; it survives the intents that end other sessions. */
   sessionId: string | null;
   /** The device trust that let this sign-in skip the code. */
@@ -37,13 +37,14 @@ export interface AppliedIntents {
 
 /** Applies each intent in order; mail goes to the outbox, never out directly. */
 export async function applyIntents(tx: Transaction, context: IntentContext): Promise<AppliedIntents> {
-  const { config, flowId, keys, now, user, userId } = context;
+  const { config, flowId, keys, now, userId } = context;
   const applied: AppliedIntents = { mailQueued: false };
   const audit = (type: string, details?: Record<string, unknown>) =>
     recordAudit(tx, { actor: "user", type, userId, flowId, details });
   const mail = async (template: Parameters<typeof queueMail>[2]["mail"]) => {
+    const user = await context.loadUser();
     if (!user) return;
-    await queueMail(tx, keys.outboxKey, { recipient: user.email, mail: template, flowId, userId: user.id });
+    await queueMail(tx, keys.outboxKey, { recipient: user.email, mail: template, flowId, userId: user.id, now });
     applied.mailQueued = true;
   };
 

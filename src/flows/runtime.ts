@@ -303,7 +303,8 @@ export class FlowRuntime {
       flowId: row.id,
       kind: row.kind as FlowKind,
       userId: nextContext.userId,
-      user: user?.user ?? request.auth?.user ?? null,
+      loadUser: async () =>
+        user?.user ?? (nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null),
       sessionId: request.auth?.session.id ?? null,
       trustId: trust?.id ?? null,
       userAgent: request.userAgent,

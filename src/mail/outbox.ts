@@ -19,6 +19,8 @@ const MAX_BACKOFF_MS = 10 * 60_000;
 
 export interface QueuedMail {
   recipient: string;
+  /** The service clock's time; the row is due from then. */
+  now: Date;
   mail: MailTemplate;
   flowId?: string;
   userId?: string;
@@ -36,6 +38,8 @@ export async function queueMail(tx: Transaction, outboxKey: Buffer, queued: Queu
     recipient: queued.recipient,
     template: queued.mail.template,
     payload: encrypt(outboxKey, JSON.stringify(queued.mail)),
+    nextAttemptAt: queued.now,
+    createdAt: queued.now,
   });
   return id;
 }

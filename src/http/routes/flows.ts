@@ -33,7 +33,8 @@ export function registerFlowRoutes(app: Hono<AppEnv>): void {
     const result = await c.get("services").runtime.send(c.req.param("id"), body, request);
 
     if (result.deviceTrust) {
-      const maxAge = Math.floor((result.deviceTrust.expiresAt.getTime() - Date.now()) / 1000);
+      const now = c.get("services").now();
+      const maxAge = Math.floor((result.deviceTrust.expiresAt.getTime() - now.getTime()) / 1000);
       setCookie(c, DEVICE_COOKIE, result.deviceTrust.token, {
         httpOnly: true,
         secure: true,
