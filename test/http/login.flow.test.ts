@@ -227,7 +227,11 @@ describe("flow expiry", () => {
     const event = await sendEvent(app, flowId, { type: "RESEND_CODE" });
     expect(event.status).toBe(410);
     expect(event.body.error.code).toBe("flow_expired");
-    const journal = await app.services.db.select().from(flowJournal).where(eq(flowJournal.flowId, flowId));
+    const journal = await app.services.db
+      .select()
+      .from(flowJournal)
+      .where(eq(flowJournal.flowId, flowId))
+      .orderBy(flowJournal.id);
     expect(journal.map((row) => row.eventType)).toEqual(["xstate.init", "SUBMIT_CREDENTIALS", "EXPIRE"]);
   });
 });
