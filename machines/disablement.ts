@@ -36,10 +36,22 @@ export interface DisablementSubmitPasswordEvent {
   newCode: IssuedCode;
 }
 
+/**
+ * Enforcement can start after the password was accepted, so the events that follow it carry
+ * the same fact.
+ */
+export interface DisablementSubmitCodeEvent extends SubmitCodeEvent {
+  mfaEnforced: boolean;
+}
+
+export interface DisablementResendCodeEvent extends ResendCodeEvent {
+  mfaEnforced: boolean;
+}
+
 export type DisablementEvent =
   | DisablementSubmitPasswordEvent
-  | SubmitCodeEvent
-  | ResendCodeEvent
+  | DisablementSubmitCodeEvent
+  | DisablementResendCodeEvent
   | CancelEvent
   | ExpireEvent;
 
@@ -60,7 +72,7 @@ export const disablementMachine = setup({
   },
   guards: {
     ...flowGuards,
-    isMfaEnforced: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.mfaEnforced,
+    isMfaEnforced: ({ event }) => "mfaEnforced" in event && event.mfaEnforced === true,
     isPasswordCorrect: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.passwordValid,
     isRecentlyVerified: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.recentlyVerified,
   },
@@ -125,6 +137,7 @@ export const disablementMachine = setup({
     awaitingCode: {
       on: {
         SUBMIT_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: "isCodeCorrect",
@@ -139,6 +152,7 @@ export const disablementMachine = setup({
           { actions: ["spendAttempt", "rejectCode"] },
         ],
         RESEND_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isResendLimitReached", actions: "rejectResendLimit" },
           { guard: "isResendTooSoon", actions: "rejectResendTooSoon" },
           { actions: ["issueCode", "sendCode"] },

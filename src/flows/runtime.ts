@@ -262,6 +262,11 @@ export class FlowRuntime {
         rememberDevice: clientEvent.rememberDevice === true,
       });
     }
+    if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
+      // Enforcement may have started after the password was accepted.
+      const owner = context.userId ? await findUser(tx, { id: context.userId }) : null;
+      event.mfaEnforced = owner?.organization?.mfaEnforced === true;
+    }
     if (["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD", "RESEND_CODE"].includes(clientEvent.type)) {
       const code = createCode();
       event.newCode = { code, hash: hashCode(keys.codeKey, row.id, code) } satisfies IssuedCode;
