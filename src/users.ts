@@ -2,10 +2,15 @@
 import { eq } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.js";
 import { organizations, users } from "../db/schema.js";
+import { recordAudit } from "./audit.js";
 import { createId } from "./crypto.js";
+import { revokeDeviceTrusts } from "./device-trusts.js";
 import { ApiError } from "./http/errors.js";
+import { queueMail } from "./mail/outbox.js";
 import type { PasswordHasher } from "./passwords.js";
-import type { OrganizationRow, UserRow } from "./sessions.js";
+import { type OrganizationRow, type UserRow, revokeUserSessions } from "./sessions.js";
+
+const userNotFound = () => new ApiError("not_found", { message: "No user has this id." });
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -36,21 +41,64 @@ export function isCodeRequired({ user, organization }: UserWithOrganization): bo
   return user.mfaEnabled || organization?.mfaEnforced === true;
 }
 
-/** Creates a user; an address already taken answers `email_taken`. */
+/**
+ * Creates a user with an audit row naming who created it (the user at registration, or an
+ * operator); an address already taken throws `email_taken`.
+ */
 export async function createUser(
   db: Database,
   hasher: PasswordHasher,
   email: string,
   password: string,
+  actor: "user" | "operator" = "user",
 ): Promise<UserRow> {
+  // Hashed before the transaction, so that no connection is held during the hash.
   const passwordHash = await hasher.hash(password);
-  const [row] = await db
-    .insert(users)
-    .values({ id: createId(), email: normalizeEmail(email), passwordHash })
-    .onConflictDoNothing({ target: users.email })
-    .returning();
-  if (!row) throw new ApiError("email_taken");
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ id: createId(), email: normalizeEmail(email), passwordHash })
+      .onConflictDoNothing({ target: users.email })
+      .returning();
+    if (!row) throw new ApiError("email_taken");
+    await recordAudit(tx, { actor, type: "user_created", userId: row.id });
+    return row;
+  });
+}
+
+/**
+ * Resets a user's MFA for an operator: MFA off, every trusted device and session revoked, the
+ * user mailed through the outbox, all in one transaction with its audit row. Throws
+ * `not_found` when there is no such user.
+ */
+export async function resetMfa(db: Database, outboxKey: Buffer, userId: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("update");
+    if (!user) throw userNotFound();
+
+    await tx.update(users).set({ mfaEnabled: false, updatedAt: now }).where(eq(users.id, userId));
+
+    const trustedDevicesRevoked = await revokeDeviceTrusts(tx, userId, now);
+    const sessionsRevoked = await revokeUserSessions(tx, userId, null, now);
+    await recordAudit(tx, {
+      actor: "operator",
+      type: "mfa_reset",
+      userId,
+      details: { mfaWasEnabled: user.mfaEnabled, trustedDevicesRevoked, sessionsRevoked },
+    });
+    await queueMail(tx, outboxKey, { recipient: user.email, mail: { template: "mfa_reset" }, userId, now });
+  });
+}
+
+/** Revokes every session of a user for an operator, with its audit row; throws `not_found` when there is no such user. */
+export async function revokeSessionsByOperator(db: Database, userId: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId));
+    if (!user) throw userNotFound();
+
+    const sessionsRevoked = await revokeUserSessions(tx, userId, null, now);
+    await recordAudit(tx, { actor: "operator", type: "sessions_revoked", userId, details: { sessionsRevoked } });
+  });
 }
 
 /** The public form of a user. */

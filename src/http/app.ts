@@ -8,11 +8,14 @@ import type { Services } from "../services.js";
 import type { AuthenticatedSession } from "../sessions.js";
 import { isDatabaseUnavailable } from "./database-errors.js";
 import { ApiError } from "./errors.js";
+import { OPERATOR_PATHS, requireOperator } from "./operator-auth.js";
 import { registerDevRoutes } from "./routes/dev.js";
+import { registerDeviceRoutes } from "./routes/devices.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerFlowRoutes } from "./routes/flows.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
+import { registerOperatorRoutes } from "./routes/operator.js";
 import { registerUserRoutes } from "./routes/users.js";
 
 export interface AppEnv {
@@ -64,8 +67,13 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
+  // Before every route under the operator paths, so that none of them runs unauthenticated.
+  app.use(OPERATOR_PATHS, requireOperator);
+
   registerHealthRoutes(app);
   registerUserRoutes(app);
+  registerDeviceRoutes(app);
+  registerOperatorRoutes(app);
   registerFlowRoutes(app);
   registerMachineRoutes(app);
   registerDocsRoutes(app);
