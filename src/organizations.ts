@@ -1,6 +1,6 @@
 /**
  * Organizations and their members, changed by operators. While an organization enforces MFA,
- * each member's sign-in asks for a code. The login flow reads that from the database at
+ * each member's sign-in requires a code. The login flow reads that from the database at
  * every sign-in, so no session or token stores it, and a change applies to the next sign-in.
  */
 import { and, count, eq } from "drizzle-orm";
@@ -83,8 +83,9 @@ export async function setMfaEnforcement(
       .where(eq(organizations.id, id))
       .returning();
     // NOTE: a sign-in whose transaction read the organization just before this commit can
-    // still issue a password-only session afterwards; locking the organization row at every
-    // sign-in would close that window at the cost of contention on one row per organization.
+    // still issue a password-only session after it. Locking the organization row at every
+    // sign-in would close that window, but every sign-in of an organization would contend
+    // for one row.
     const sessionsRevoked = enforced ? await revokePasswordSessions(tx, { organizationId: id }, now) : 0;
     const members = await tx
       .select({ id: users.id, email: users.email })

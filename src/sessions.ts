@@ -85,9 +85,9 @@ export async function revokeUserSessions(
 }
 
 /**
- * Revokes the sessions that signed in with a password alone, of one user or of every member
- * of an organization, when a code becomes required for them; returns how many. Sessions that
- * signed in with a code or a trusted device stay valid.
+ * Revokes the sessions of one user, or of every member of an organization, that signed in
+ * with a password alone, because a code is now required of them. Returns how many it
+ * revoked. Sessions that signed in with a code or a trusted device stay valid.
  */
 export async function revokePasswordSessions(
   tx: Transaction,

@@ -38,7 +38,7 @@ export function registerDeviceRoutes(app: Hono<AppEnv>): void {
 
     const found = await revokeDeviceTrust(db, user.id, c.req.param("id"), now());
 
-    // Another user's device answers as one that does not exist.
+    // Another user's device gets the same 404 as one that does not exist.
     if (!found) throw new ApiError("not_found", { message: "No trusted device has this id." });
     return c.body(null, 204);
   });
