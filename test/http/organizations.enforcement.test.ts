@@ -219,6 +219,28 @@ describe("sessions when enforcement starts", () => {
   });
 });
 
+describe("enforcement racing with new members", () => {
+  it("ends password sessions of every member", async () => {
+    const organization = await createOrganization(app);
+    const joining = [];
+    for (let index = 0; index < 6; index += 1) {
+      const user = await register(app);
+      const { sessionToken } = await signIn(app, user.email);
+      joining.push({ ...user, sessionToken: sessionToken! });
+    }
+
+    await Promise.all([
+      setEnforcement(app, organization.id, true),
+      ...joining.map((user) => addMember(app, organization.id, user.id)),
+    ]);
+
+    for (const user of joining) {
+      const me = await app.request("GET", "/v1/me", undefined, { token: user.sessionToken });
+      expect(me.status, `${user.email}: ${JSON.stringify(me.body)}`).toBe(401);
+    }
+  });
+});
+
 describe("enforcement notifications", () => {
   it("mails every member when enforcement starts and stops", async () => {
     const first = await register(app);
