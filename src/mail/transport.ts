@@ -20,9 +20,16 @@ export interface MailTransport {
   send(mail: OutgoingMail, idempotencyKey: string): Promise<SendResult>;
 }
 
-/** Creates the Resend transport; the SDK reads `RESEND_BASE_URL` from the environment. */
-export function createResendTransport(apiKey: string, timeoutMs = 10_000): MailTransport {
-  const resend = new Resend(apiKey);
+export interface ResendOptions {
+  /** Without it the SDK reads `RESEND_BASE_URL`, then uses Resend's own address. */
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+/** Creates the Resend transport. */
+export function createResendTransport(apiKey: string, options: ResendOptions = {}): MailTransport {
+  const resend = new Resend(apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     name: "resend",
     async send(mail, idempotencyKey) {
