@@ -93,12 +93,11 @@ export const disablementMachine = setup({
   id: "disablement",
   context: ({ input }) => input,
   initial: "awaitingPassword",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingPassword: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_PASSWORD: [
           // Enforcement is checked before the password, so a refused flow spends nothing.
           { guard: "isMfaEnforced", actions: "rejectEnforced" },
@@ -124,6 +123,7 @@ export const disablementMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {

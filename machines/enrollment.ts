@@ -82,12 +82,11 @@ export const enrollmentMachine = setup({
   id: "enrollment",
   context: ({ input }) => input,
   initial: "awaitingPassword",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingPassword: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_PASSWORD: [
           {
             guard: "isPasswordCorrect",
@@ -106,6 +105,7 @@ export const enrollmentMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {

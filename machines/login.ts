@@ -107,12 +107,11 @@ export const loginMachine = setup({
   id: "login",
   context: ({ input }) => input,
   initial: "awaitingCredentials",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingCredentials: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CREDENTIALS: [
           {
             guard: and(["isPasswordCorrect", "isCodeSkipped"]),
@@ -136,6 +135,7 @@ export const loginMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
           // An expired code is answered before it is compared, and spends no attempt.
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
