@@ -256,6 +256,11 @@ export class FlowRuntime {
         mfaEnforced: user?.organization?.mfaEnforced === true,
       });
     }
+    if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
+      // Enforcement may have started since the password: read it again at every step.
+      const owner = context.userId ? await findUser(tx, { id: context.userId }) : null;
+      event.mfaEnforced = owner?.organization?.mfaEnforced === true;
+    }
     if (clientEvent.type === "SUBMIT_CODE") {
       Object.assign(event, {
         codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
@@ -303,8 +308,10 @@ export class FlowRuntime {
       flowId: row.id,
       kind: row.kind as FlowKind,
       userId: nextContext.userId,
-      loadUser: async () =>
-        user?.user ?? (nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null),
+      loadUser: memoize(async () => {
+        if (user) return user.user;
+        return nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null;
+      }),
       sessionId: request.auth?.session.id ?? null,
       trustId: trust?.id ?? null,
       userAgent: request.userAgent,
@@ -345,6 +352,11 @@ export class FlowRuntime {
       ...(userId ? { userId } : {}),
     });
   }
+}
+
+function memoize<T>(load: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= load());
 }
 
 /** The stored form of a snapshot: its state value and context, nothing else. */
