@@ -82,15 +82,17 @@ export async function setMfaEnforcement(
       .set({ mfaEnforced: enforced, updatedAt: now })
       .where(eq(organizations.id, id))
       .returning();
-    // NOTE: a sign-in whose transaction read the organization just before this commit can
-    // still issue a password-only session after it. Locking the organization row at every
-    // sign-in would close that window, but every sign-in of an organization would contend
-    // for one row.
-    const sessionsRevoked = enforced ? await revokePasswordSessions(tx, { organizationId: id }, now) : 0;
+    // Every flow event locks its user's row while it decides, for example, whether a sign-in
+    // needs a code. Locking the members' rows makes this change wait for sign-ins in progress,
+    // whose password-only sessions are then revoked below, and makes later sign-ins wait for
+    // this commit and read the new value.
     const members = await tx
       .select({ id: users.id, email: users.email })
       .from(users)
-      .where(eq(users.organizationId, id));
+      .where(eq(users.organizationId, id))
+      .orderBy(users.id)
+      .for("update");
+    const sessionsRevoked = enforced ? await revokePasswordSessions(tx, { organizationId: id }, now) : 0;
     for (const member of members) {
       await queueMail(tx, outboxKey, {
         recipient: member.email,

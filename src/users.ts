@@ -28,14 +28,25 @@ export async function findUser(
   lock?: "share" | "update",
 ): Promise<UserWithOrganization | null> {
   const condition = "id" in by ? eq(users.id, by.id) : eq(users.email, normalizeEmail(by.email));
-  const query = db
-    .select({ user: users, organization: organizations })
-    .from(users)
-    .leftJoin(organizations, eq(organizations.id, users.organizationId))
-    .where(condition)
-    .limit(1);
-  const [row] = lock ? await query.for(lock, { of: users }) : await query;
-  return row ?? null;
+  if (!lock) {
+    const [row] = await db
+      .select({ user: users, organization: organizations })
+      .from(users)
+      .leftJoin(organizations, eq(organizations.id, users.organizationId))
+      .where(condition)
+      .limit(1);
+    return row ?? null;
+  }
+
+  const [user] = await db.select().from(users).where(condition).limit(1).for(lock);
+  if (!user) return null;
+  // A statement that waited for the lock still reads other tables as they were when it began,
+  // so the organization is read by a statement of its own. An enforcement change locks its
+  // members' rows, so a sign-in that waited for it reads the new value here.
+  const [organization] = user.organizationId
+    ? await db.select().from(organizations).where(eq(organizations.id, user.organizationId))
+    : [];
+  return { user, organization: organization ?? null };
 }
 
 /** Whether sign-in asks this user for a code: MFA is on, or the organization enforces it. */
@@ -95,7 +106,9 @@ export async function resetMfa(db: Database, outboxKey: Buffer, userId: string, 
 /** Revokes every session of a user for an operator, with its audit row; throws `not_found` when there is no such user. */
 export async function revokeSessionsByOperator(db: Database, userId: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId));
+    // Locked like every other change that revokes a user's sessions, so that two of them
+    // never update the same sessions in opposite orders.
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
     if (!user) throw userNotFound();
 
     const sessionsRevoked = await revokeUserSessions(tx, userId, null, now);
