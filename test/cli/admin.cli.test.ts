@@ -46,6 +46,8 @@ afterAll(async () => {
 
 interface CliResult {
   status: number | null;
+  /** The signal that ended the process, when one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -65,15 +67,16 @@ function runCli(args: string[], options: { env?: Record<string, string>; input?:
       child.kill();
       reject(new Error(`The tool did not exit within ${CLI_TIMEOUT_MS} ms: ${stderr}`));
     }, CLI_TIMEOUT_MS);
-    child.on("close", (status) => {
+    child.on("close", (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ status, signal, stdout, stderr });
     });
   });
 }
 
+/** Checks that the tool succeeded and parses what it printed. */
 function json(result: CliResult) {
-  expect(result.status, result.stderr).toBe(0);
+  expect(result.status, JSON.stringify(result)).toBe(0);
   return JSON.parse(result.stdout);
 }
 
@@ -161,7 +164,7 @@ describe("admin tool commands", () => {
     expect(organization).toEqual({ id: expect.any(String), name: "Acme", mfaEnforced: false, memberCount: 0 });
 
     const added = await runCli(["org:add-member", organization.id, user.id]);
-    expect(added.status, added.stderr).toBe(0);
+    expect(added.status, JSON.stringify(added)).toBe(0);
     expect(added.stdout).toContain(`User ${user.id} is a member of organization ${organization.id}.`);
     const relaxed = await submitCredentials(email);
     expect(relaxed.state, JSON.stringify(relaxed)).toBe("authenticated");
