@@ -33,6 +33,8 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  /** Serves the web pages (sign-in, profile, development mailbox) beside the API. */
+  ui: boolean;
 }
 
 const integer = (min: number) => z.coerce.number().int().min(min);
@@ -66,6 +68,7 @@ const environmentSchema = z.object({
   PASSWORD_HASH: z.enum(["production", "cheap"]).default("production"),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  UI: flag.default(true),
 });
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
@@ -112,5 +115,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     passwordHash: env.PASSWORD_HASH,
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    ui: env.UI,
   };
 }
