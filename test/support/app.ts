@@ -3,9 +3,10 @@
  * hasher and the development mailbox, and drives it through `app.request()`.
  */
 import { desc, eq } from "drizzle-orm";
+import type { Hono } from "hono";
 import { devMailbox } from "../../db/schema.js";
 import { loadConfig } from "../../src/config.js";
-import { createApp } from "../../src/http/app.js";
+import { type AppEnv, createApp } from "../../src/http/app.js";
 import { createLogger } from "../../src/logger.js";
 import type { MailTransport } from "../../src/mail/transport.js";
 import { type Services, createServices } from "../../src/services.js";
@@ -29,6 +30,8 @@ export interface RequestOptions {
 }
 
 export interface TestApp {
+  /** The Hono application, for tests that serve it over a real socket. */
+  app: Hono<AppEnv>;
   services: Services;
   database: TestDatabase;
   clock: TestClock;
@@ -81,6 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
 
   return {
+    app,
     services,
     database,
     clock,
