@@ -16,13 +16,20 @@ export type SendResult =
 
 export interface MailTransport {
   name: "resend" | "development";
-  /** Sends one mail; a retry with the same key is delivered at most once. */
+  /** Sends one mail. Resend delivers a retry with the same key once, within 24 hours. */
   send(mail: OutgoingMail, idempotencyKey: string): Promise<SendResult>;
 }
 
-/** Creates the Resend transport; the SDK reads `RESEND_BASE_URL` from the environment. */
-export function createResendTransport(apiKey: string, timeoutMs = 10_000): MailTransport {
-  const resend = new Resend(apiKey);
+export interface ResendOptions {
+  /** Without it the SDK reads `RESEND_BASE_URL`, then uses Resend's own address. */
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+/** Creates the Resend transport. */
+export function createResendTransport(apiKey: string, options: ResendOptions = {}): MailTransport {
+  const resend = new Resend(apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     name: "resend",
     async send(mail, idempotencyKey) {

@@ -8,11 +8,12 @@ import { devMailbox } from "../../db/schema.js";
 import { loadConfig } from "../../src/config.js";
 import { type AppEnv, createApp } from "../../src/http/app.js";
 import { createLogger } from "../../src/logger.js";
-import type { MailTransport } from "../../src/mail/transport.js";
+import { type MailTransport, createResendTransport } from "../../src/mail/transport.js";
 import { type Services, createServices } from "../../src/services.js";
 import { TestClock } from "./clock.js";
 import { type TestDatabase, createTestDatabase } from "./database.js";
 import { type CountingHasher, createCountingHasher } from "./hasher.js";
+import { RESEND_TEST_KEY, type ResendImitation } from "./resend-imitation.js";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -36,6 +37,8 @@ export interface TestApp {
   database: TestDatabase;
   clock: TestClock;
   hasher: CountingHasher;
+  /** The Resend imitation that mail goes to, when the app uses the Resend transport. */
+  resend: ResendImitation | null;
   /** Captured log lines, parsed. */
   logs: Record<string, unknown>[];
   request(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse>;
@@ -44,6 +47,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** Sends mail through the real Resend SDK to this imitation instead of the development mailbox. */
+  resend?: ResendImitation;
   transport?: MailTransport;
 }
 
@@ -58,12 +63,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       logs.push(JSON.parse(line));
     },
   });
-  const config = loadConfig({ SECRET: "test-secret-test-secret-test-secret-0123", ...options.env });
-  const services = await createServices(config, database.db, logger, {
-    now: clock.now,
-    hasher,
-    transport: options.transport,
+  const resend = options.resend ?? null;
+  const config = loadConfig({
+    SECRET: "test-secret-test-secret-test-secret-0123",
+    ...(resend ? { RESEND_API_KEY: RESEND_TEST_KEY } : {}),
+    ...options.env,
   });
+  const transport =
+    options.transport ??
+    (resend ? createResendTransport(RESEND_TEST_KEY, { baseUrl: resend.url, timeoutMs: 2_000 }) : undefined);
+  const services = await createServices(config, database.db, logger, { now: clock.now, hasher, transport });
   const app = createApp(services);
 
   async function request(method: string, path: string, body?: unknown, requestOptions: RequestOptions = {}) {
@@ -89,6 +98,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     clock,
     hasher,
+    resend,
     logs,
     request,
     async close() {
@@ -98,10 +108,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
-/** Returns the newest code mailed to an address through the development mailbox. */
+/** Returns the newest code mailed to an address, from the Resend imitation or the development mailbox. */
 export async function readCode(testApp: TestApp, email: string): Promise<string> {
   await testApp.services.dispatcher.kick();
   await testApp.services.dispatcher.idle();
+  const address = email.toLowerCase();
+  if (testApp.resend) {
+    const mail = testApp.resend.delivered.filter((sent) => sent.to === address && sent.text?.includes("security code")).at(-1);
+    const code = mail?.text?.match(/\b(\d{6})\b/)?.[1];
+    if (!code) throw new Error(`No code was sent to ${email} through Resend.`);
+    return code;
+  }
   const [mail] = await testApp.services.db
     .select()
     .from(devMailbox)
