@@ -35,7 +35,15 @@ const suiteName = hasChromium
   ? "pages in Chromium"
   : `pages in Chromium (skipped: ${CHROMIUM_PATH} is missing)`;
 
-describe.skipIf(!hasChromium)(suiteName, () => {
+// Bounds for waiting on the browser, generous because the suite shares two cores.
+const WAIT = { timeout: 20_000 };
+
+/** Waits until the page has navigated to exactly `url`. */
+async function waitForUrl(page: Page, url: string): Promise<void> {
+  await page.waitForURL((current) => current.href === url, WAIT);
+}
+
+describe.skipIf(!hasChromium)(suiteName, { timeout: 180_000 }, () => {
   let testApp: TestApp;
   let served: ServedApp;
   let browser: Browser;
@@ -80,7 +88,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile`);
+    await waitForUrl(page, `${served.url}/profile`);
     expect(await page.locator("#mfa-status").textContent()).toBe("Off");
     const session = (await context.cookies()).find((cookie) => cookie.name === "mfa_session");
     // A Secure cookie set over http://127.0.0.1 shows that Chromium treats it as a secure context.
@@ -91,52 +99,53 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await expectLabelledInputs(page);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Continue" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile/enable/code`);
+    await waitForUrl(page, `${served.url}/profile/enable/code`);
     await saveScreenshot(page, "enable-code");
     const enrollmentCode = await readCodeFromMailboxPage(testApp, mailbox, served.url, email);
     await expectLabelledInputs(mailbox);
     await saveScreenshot(mailbox, "mailbox");
     await page.getByLabel("Security code").fill(enrollmentCode);
     await page.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile?notice=mfa-on`);
+    await waitForUrl(page, `${served.url}/profile?notice=mfa-on`);
     expect(await page.locator("#mfa-status").textContent()).toBe("On");
 
     // Sign out, then sign in with a code and remember this device.
     await page.getByRole("button", { name: "Sign out" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/sign-in?notice=signed-out`);
+    await waitForUrl(page, `${served.url}/sign-in?notice=signed-out`);
     await expectLabelledInputs(page);
     await saveScreenshot(page, "sign-in");
     await signInWithPassword(page, email);
-    await expect.poll(() => page.url()).toBe(`${served.url}/sign-in/code`);
+    await waitForUrl(page, `${served.url}/sign-in/code`);
     const codeInput = page.getByLabel("Security code");
     expect(await codeInput.getAttribute("autocomplete")).toBe("one-time-code");
     expect(await codeInput.getAttribute("inputmode")).toBe("numeric");
     expect(await page.locator("main").textContent()).toMatch(
       /We sent a 6-digit code to a\w*\*\*\*@example\.com/,
     );
-    await expect.poll(() => focusedId(page)).toBe("code");
+    await expect.poll(() => focusedId(page), WAIT).toBe("code");
     await expectLabelledInputs(page);
     await saveScreenshot(page, "code");
     const loginCode = await readCodeFromMailboxPage(testApp, mailbox, served.url, email);
     await codeInput.fill(loginCode);
     await page.getByLabel("Remember this device for 14 days").check();
     await page.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile`);
+    await waitForUrl(page, `${served.url}/profile`);
     const device = (await context.cookies()).find((cookie) => cookie.name === "mfa_device");
     expect(device).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax" });
 
     // Sign in again on this device: no code.
     await page.getByRole("button", { name: "Sign out" }).click();
+    await waitForUrl(page, `${served.url}/sign-in?notice=signed-out`);
     await signInWithPassword(page, email);
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile`);
+    await waitForUrl(page, `${served.url}/profile`);
     await saveScreenshot(page, "profile");
 
     // The trusted device, and its revocation.
     if (devicesServed) {
       const row = page.getByRole("row", { name: /Headless Chrome on Linux/ });
-      await expect.poll(() => row.count()).toBe(1);
+      await expect.poll(() => row.count(), WAIT).toBe(1);
       await row.getByRole("button", { name: /^Revoke/ }).click();
-      await expect.poll(() => page.url()).toBe(`${served.url}/profile?notice=device-revoked`);
+      await waitForUrl(page, `${served.url}/profile?notice=device-revoked`);
       expect(await page.getByRole("row", { name: /Headless Chrome/ }).count()).toBe(0);
     } else {
       // NOTE: only a server without `GET /v1/devices` takes this branch, and the page then
@@ -150,11 +159,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     await page.getByRole("link", { name: "Disable" }).click();
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Continue" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile/disable/code`);
+    await waitForUrl(page, `${served.url}/profile/disable/code`);
     const disablementCode = await readCodeFromMailboxPage(testApp, mailbox, served.url, email);
     await page.getByLabel("Security code").fill(disablementCode);
     await page.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile?notice=mfa-off`);
+    await waitForUrl(page, `${served.url}/profile?notice=mfa-off`);
     expect(await page.locator("#mfa-status").textContent()).toBe("Off");
     await saveScreenshot(page, "profile-off");
 
@@ -170,21 +179,23 @@ describe.skipIf(!hasChromium)(suiteName, () => {
 
     // The email input, and then the code input, has focus when its page opens.
     await page.goto(`${served.url}/sign-in`);
-    await expect.poll(() => focusedId(page)).toBe("email");
+    await expect.poll(() => focusedId(page), WAIT).toBe("email");
     await page.keyboard.type(user.email);
     await page.keyboard.press("Tab");
     await page.keyboard.type(PASSWORD);
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.url()).toBe(`${served.url}/sign-in/code`);
+    await waitForUrl(page, `${served.url}/sign-in/code`);
     const code = await readCode(testApp, user.email);
     const wrong = code === "000000" ? "111111" : "000000";
-    await expect.poll(() => focusedId(page)).toBe("code");
+    await expect.poll(() => focusedId(page), WAIT).toBe("code");
     await page.keyboard.type(wrong);
     await page.keyboard.press("Enter");
 
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.textContent()).toBe("The code is incorrect. 4 attempts left.");
-    await expect.poll(() => focusedId(page)).toBe("form-error");
+    await expect
+      .poll(() => alert.textContent(), WAIT)
+      .toBe("The code is incorrect. 4 attempts left.");
+    await expect.poll(() => focusedId(page), WAIT).toBe("form-error");
     expect(await page.getByLabel("Security code").getAttribute("aria-invalid")).toBe("true");
     expect(await page.title()).toMatch(/^Error: /);
     await saveScreenshot(page, "code-wrong");
@@ -194,7 +205,7 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     expect(await focusedId(page)).toBe("code");
     await page.keyboard.type(code);
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile`);
+    await waitForUrl(page, `${served.url}/profile`);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -213,11 +224,11 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     const { context, page, errors } = await openPage();
 
     await signInWithPassword(page, user.email);
-    await expect.poll(() => page.url()).toBe(`${served.url}/sign-in/code`);
+    await waitForUrl(page, `${served.url}/sign-in/code`);
     await deliverMail(testApp);
     await page.getByLabel("Security code").fill(await readCode(testApp, user.email));
     await page.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => page.url()).toBe(`${served.url}/profile`);
+    await waitForUrl(page, `${served.url}/profile`);
 
     expect(await page.locator("#mfa-status").textContent()).toBe(
       "On, required by your organization",
