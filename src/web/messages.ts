@@ -98,17 +98,16 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Describes an error code that the page found itself, such as a flow read in a final state. */
+export function describeCode(code: string, options: DescribeOptions): Failure {
+  const error = { code, message: "" };
+  return describeFailure({ status: 409, headers: new Headers(), error }, options);
+}
+
 /** Describes a flow read in a final state other than success, or returns null while it is active. */
 export function describeFinishedFlow(flow: FlowView, options: DescribeOptions): Failure | null {
   if (flow.status === "active") return null;
-  const code =
-    flow.state === "locked"
-      ? "too_many_attempts"
-      : flow.state === "expired"
-        ? "flow_expired"
-        : "flow_finished";
-  return describeFailure(
-    { status: 409, headers: new Headers(), error: { code, message: "" }, flow },
-    options,
-  );
+  if (flow.state === "locked") return describeCode("too_many_attempts", options);
+  if (flow.state === "expired") return describeCode("flow_expired", options);
+  return describeCode("flow_finished", options);
 }

@@ -10,7 +10,7 @@ import { type ApiClient, type ApiResponse, readFlow, sendFlowEvent } from "./api
 import { CodeStep } from "./code-step.js";
 import { SETTINGS_FLOW_COOKIE, clearPageCookie, readPageCookie, setPageCookie } from "./cookies.js";
 import { ErrorAlert, Field, renderPage } from "./layout.js";
-import { type Failure, describeFailure, describeFinishedFlow } from "./messages.js";
+import { type Failure, describeCode, describeFailure, describeFinishedFlow } from "./messages.js";
 import { type SignedIn, findSignedIn, readForm, readNotice } from "./session.js";
 
 type Change = "enable" | "disable";
@@ -37,7 +37,11 @@ export function registerMfaSettingsPages(app: Hono<AppEnv>, api: ApiClient): voi
     if (!signedIn) return c.redirect("/sign-in", 303);
     if (isAlreadyDone(change, signedIn)) return c.redirect("/profile", 303);
 
-    return renderPassword(c, change, signedIn, null);
+    // The API would reject the disablement, so the page explains instead of asking for the password.
+    const enforced = change === "disable" && signedIn.me.organization?.mfaEnforced === true;
+    const options = { subject: "change" as const, now: c.get("services").now() };
+    const failure = enforced ? describeCode("mfa_enforced_by_organization", options) : null;
+    return renderPassword(c, change, signedIn, failure, enforced ? 403 : 200);
   });
 
   app.post("/profile/:change{enable|disable}", async (c) => {
