@@ -10,7 +10,8 @@ import { type Browser, type Page, chromium } from "playwright-core";
 import { expect } from "vitest";
 import type { TestApp } from "./app.js";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/** Debian's Chromium; `CHROMIUM_PATH` names another build, for example on a developer's machine. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM_PATH);
 
 /** Where each run saves its screenshots; git ignores `test-results/`. */
