@@ -34,10 +34,15 @@ export interface DisablementSubmitPasswordEvent {
   newCode: IssuedCode;
 }
 
+/** Enforcement can start after the password, so the code events carry it too. */
+interface EnforcementFact {
+  mfaEnforced: boolean;
+}
+
 export type DisablementEvent =
   | DisablementSubmitPasswordEvent
-  | SubmitCodeEvent
-  | ResendCodeEvent
+  | (SubmitCodeEvent & EnforcementFact)
+  | (ResendCodeEvent & EnforcementFact)
   | CancelEvent
   | ExpireEvent;
 
@@ -58,7 +63,7 @@ export const disablementMachine = setup({
   },
   guards: {
     ...flowGuards,
-    isMfaEnforced: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.mfaEnforced,
+    isMfaEnforced: ({ event }) => "mfaEnforced" in event && event.mfaEnforced,
     isPasswordCorrect: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.passwordValid,
     isRecentlyVerified: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.recentlyVerified,
   },
@@ -109,6 +114,7 @@ export const disablementMachine = setup({
       on: {
         EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: "isCodeCorrect",
@@ -123,6 +129,7 @@ export const disablementMachine = setup({
           { actions: ["spendAttempt", "rejectCode"] },
         ],
         RESEND_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isResendLimitReached", actions: "rejectResendLimit" },
           { guard: "isResendTooSoon", actions: "rejectResendTooSoon" },
           { actions: ["issueCode", "sendCode"] },

@@ -1,6 +1,6 @@
 /**
- * Login flow: a password, then an emailed code when the user or the organization asks for
- * one and the device is not trusted.
+ * Login flow: a password, then an emailed code when the user enabled MFA or the organization
+ * enforces it, unless the device is trusted.
  */
 import { and, assign, emit, setup } from "xstate";
 import { z } from "zod";
@@ -121,7 +121,7 @@ export const loginMachine = setup({
       on: {
         EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
-          // An expired code is answered before it is compared, and spends no attempt.
+          // An expired code is rejected before it is compared, and spends no attempt.
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: and(["isCodeCorrect", "isDeviceRemembered"]),

@@ -136,7 +136,7 @@ export function isCodeExpired(context: FlowContext, now: number): boolean {
   return context.codeExpiresAt === null || now >= context.codeExpiresAt;
 }
 
-/** Whether one more wrong submission uses up the attempts. */
+/** Tells whether one more wrong submission uses up the attempts. */
 export function isLastAttempt(context: FlowContext): boolean {
   return context.wrongSubmissions + 1 >= context.limits.maxWrongSubmissions;
 }

@@ -1,7 +1,7 @@
 /** The disablement flow over the HTTP API on a real database. */
 import { and, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trustedDevices, users } from "../../db/schema.js";
+import { flows, organizations, trustedDevices, users } from "../../db/schema.js";
 import { PASSWORD, type TestApp, createTestApp, readCode } from "../support/app.js";
 import { MINUTE } from "../support/clock.js";
 import { createFlow, register, registerWithMfa, sendEvent, signIn, submitCredentials } from "../support/flows.js";
@@ -79,5 +79,41 @@ describe("disablement", () => {
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe("invalid_password");
     expect(await mfaEnabled(user.id)).toBe(true);
+  });
+});
+
+describe("disablement under enforcement", () => {
+  // NOTE: the rows are written directly because this suite does not use the operator API.
+  async function enforceFor(userId: string): Promise<void> {
+    const id = `org-${userId}`;
+    await app.services.db.insert(organizations).values({ id, name: "Acme", mfaEnforced: true });
+    await app.services.db.update(users).set({ organizationId: id }).where(eq(users.id, userId));
+  }
+
+  it("refuses a code entered after enforcement started, changing nothing", async () => {
+    const user = await registerWithMfa(app);
+    app.clock.advance(15 * MINUTE);
+    const flow = await createFlow(app, "disablement", user.token);
+    await sendEvent(app, flow.id, { type: "SUBMIT_PASSWORD", password: PASSWORD }, user.token);
+    const code = await readCode(app, user.email);
+    await enforceFor(user.id);
+    const [before] = await app.services.db.select().from(flows).where(eq(flows.id, flow.id));
+
+    const response = await sendEvent(app, flow.id, { type: "SUBMIT_CODE", code }, user.token);
+
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe("mfa_enforced_by_organization");
+    expect(await mfaEnabled(user.id)).toBe(true);
+    const [after] = await app.services.db.select().from(flows).where(eq(flows.id, flow.id));
+    expect(after?.version).toBe(before?.version);
+    expect(after?.snapshot).toEqual(before?.snapshot);
+  });
+
+  it("refuses to create a disablement flow", async () => {
+    const user = await registerWithMfa(app);
+    await enforceFor(user.id);
+    const response = await app.request("POST", "/v1/flows", { kind: "disablement" }, { token: user.token });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe("mfa_enforced_by_organization");
   });
 });

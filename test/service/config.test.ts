@@ -1,6 +1,7 @@
 /** Configuration fails fast with a message that names the variable. */
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { createTestApp } from "../support/app.js";
 
 const SECRET = "s".repeat(32);
 
@@ -36,5 +37,18 @@ describe("configuration", () => {
     expect(() => loadConfig({ PORT: "eighty", REGISTRATION: "maybe" })).toThrow(/PORT.*REGISTRATION/);
     expect(() => loadConfig({ SECRET: "short" })).toThrow(/SECRET: must be at least 32 characters/);
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe("production mode", () => {
+  it("does not mount the development routes", async () => {
+    const app = await createTestApp({ env: { NODE_ENV: "production", RESEND_API_KEY: "re_unused" } });
+    try {
+      const response = await app.request("GET", "/v1/dev/mailbox");
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe("not_found");
+    } finally {
+      await app.close();
+    }
   });
 });
