@@ -30,7 +30,7 @@ export function threadPoolSize(environment: NodeJS.ProcessEnv = process.env): nu
 /**
  * Hashes that may run at once: one per core, but never more than the thread pool minus two
  * threads, which stay free for file writes and DNS lookups so that nothing else waits
- * behind queued hashes. Each running hash also holds its memory cost (19 MiB in production).
+ * behind queued hashes. Each running hash also uses its memory cost (19 MiB in production).
  */
 export function defaultHashConcurrency(environment: NodeJS.ProcessEnv = process.env): number {
   return Math.max(1, Math.min(availableParallelism(), threadPoolSize(environment) - 2));

@@ -149,7 +149,7 @@ export class FlowRuntime {
   async send(id: string, body: unknown, request: RequestContext): Promise<EventResult> {
     const { db } = this.options;
     // Events that need a password hash are checked before the lock too, so that a dead flow
-    // costs no hash; every other event is read, checked and applied under the lock alone.
+    // costs no hash. Every other event is read, checked and applied under the lock alone.
     let loaded: Loaded | null = null;
     let event: ClientEvent | null = null;
     let slow: SlowFacts | null = null;
@@ -414,7 +414,7 @@ function isOverdue(loaded: Loaded, now: Date): boolean {
   return loaded.snapshot.status === "active" && isFlowOverdue(loaded.snapshot.context as FlowContext, now.getTime());
 }
 
-/** The `type` of a JSON body, before it is validated. */
+/** Returns the `type` of a JSON body, before the body is validated. */
 function eventTypeOf(body: unknown): string {
   const type = typeof body === "object" && body !== null ? (body as { type?: unknown }).type : undefined;
   return typeof type === "string" ? type : "";
