@@ -93,7 +93,7 @@ export async function revokeDeviceTrust(db: Database, userId: string, id: string
       .select()
       .from(trustedDevices)
       .where(and(eq(trustedDevices.id, id), eq(trustedDevices.userId, userId)))
-      .for("update");
+      .for("no key update");
     if (!row) return false;
     if (row.revokedAt) return true;
 

@@ -71,7 +71,7 @@ export async function setMfaEnforcement(
   return db.transaction(async (tx) => {
     // Adding a member takes a share lock on this row, so this change waits for members being
     // added, and the queries below see them.
-    const [current] = await tx.select().from(organizations).where(eq(organizations.id, id)).for("update");
+    const [current] = await tx.select().from(organizations).where(eq(organizations.id, id)).for("no key update");
     if (!current) throw organizationNotFound();
     if (current.mfaEnforced === enforced) {
       return { organization: toOrganizationView(current, await countMembers(tx, id)), mailQueued: false };
@@ -91,7 +91,7 @@ export async function setMfaEnforcement(
       .from(users)
       .where(eq(users.organizationId, id))
       .orderBy(users.id)
-      .for("update");
+      .for("no key update");
     const sessionsRevoked = enforced ? await revokePasswordSessions(tx, { organizationId: id }, now) : 0;
     for (const member of members) {
       await queueMail(tx, outboxKey, {
@@ -127,7 +127,7 @@ export async function addMember(db: Database, organizationId: string, userId: st
       .where(eq(organizations.id, organizationId))
       .for("share");
     if (!organization) throw organizationNotFound();
-    const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("update");
+    const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("no key update");
     if (!user) throw userNotFound();
     if (user.organizationId === organizationId) return;
     if (user.organizationId !== null) {

@@ -1,7 +1,7 @@
 /** Users and their organizations. Emails are stored lower-cased. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.js";
-import { organizations, users } from "../db/schema.js";
+import { flows, organizations, users } from "../db/schema.js";
 import { recordAudit } from "./audit.js";
 import { createId } from "./crypto.js";
 import { revokeDeviceTrusts } from "./device-trusts.js";
@@ -21,13 +21,21 @@ export interface UserWithOrganization {
   organization: OrganizationRow | null;
 }
 
-/** Finds a user with the organization, by id or by email, optionally locking the user row. */
+/**
+ * Finds a user with the organization, by id, by email or as the user of a flow, optionally
+ * locking the user row.
+ */
 export async function findUser(
   db: Database | Transaction,
-  by: { id: string } | { email: string },
-  lock?: "share" | "update",
+  by: { id: string } | { email: string } | { flowId: string },
+  lock?: "share" | "no key update",
 ): Promise<UserWithOrganization | null> {
-  const condition = "id" in by ? eq(users.id, by.id) : eq(users.email, normalizeEmail(by.email));
+  const condition =
+    "id" in by
+      ? eq(users.id, by.id)
+      : "email" in by
+        ? eq(users.email, normalizeEmail(by.email))
+        : eq(users.id, sql`(select ${flows.userId} from ${flows} where ${flows.id} = ${by.flowId})`);
   if (!lock) {
     const [row] = await db
       .select({ user: users, organization: organizations })
@@ -38,15 +46,21 @@ export async function findUser(
     return row ?? null;
   }
 
-  const [user] = await db.select().from(users).where(condition).limit(1).for(lock);
+  // A statement that waited for a row lock still reads the other tables as they were when it
+  // began, so the organization is read by a second statement, which the server runs after the
+  // lock is granted. An enforcement change locks its members' rows, so a sign-in that waited
+  // for it reads the new value. Both statements go out in one round trip.
+  const [[user], [member]] = await Promise.all([
+    db.select().from(users).where(condition).limit(1).for(lock),
+    db
+      .select({ organization: organizations })
+      .from(organizations)
+      .innerJoin(users, eq(users.organizationId, organizations.id))
+      .where(condition)
+      .limit(1),
+  ]);
   if (!user) return null;
-  // A statement that waited for the lock still reads other tables as they were when it began,
-  // so the organization is read by a statement of its own. An enforcement change locks its
-  // members' rows, so a sign-in that waited for it reads the new value here.
-  const [organization] = user.organizationId
-    ? await db.select().from(organizations).where(eq(organizations.id, user.organizationId))
-    : [];
-  return { user, organization: organization ?? null };
+  return { user, organization: member?.organization ?? null };
 }
 
 /** Whether sign-in asks this user for a code: MFA is on, or the organization enforces it. */
@@ -86,7 +100,7 @@ export async function createUser(
  */
 export async function resetMfa(db: Database, outboxKey: Buffer, userId: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("update");
+    const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("no key update");
     if (!user) throw userNotFound();
 
     await tx.update(users).set({ mfaEnabled: false, updatedAt: now }).where(eq(users.id, userId));
@@ -108,7 +122,7 @@ export async function revokeSessionsByOperator(db: Database, userId: string, now
   await db.transaction(async (tx) => {
     // Locked like every other change that revokes a user's sessions, so that two of them
     // never update the same sessions in opposite orders.
-    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("no key update");
     if (!user) throw userNotFound();
 
     const sessionsRevoked = await revokeUserSessions(tx, userId, null, now);

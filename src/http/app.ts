@@ -17,6 +17,7 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
 import { registerOperatorRoutes } from "./routes/operator.js";
 import { registerUserRoutes } from "./routes/users.js";
+import { registerWebRoutes } from "../web/routes.js";
 
 export interface AppEnv {
   Variables: {
@@ -78,6 +79,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerMachineRoutes(app);
   registerDocsRoutes(app);
   if (!services.config.production) registerDevRoutes(app);
+  if (services.config.ui) registerWebRoutes(app, services.config);
 
   app.notFound((c) => c.json(new ApiError("not_found").toBody(), 404));
   app.onError((error, c) => {
