@@ -33,6 +33,20 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  signInPause: SignInPausePolicy;
+  /** Finished flows, sent mail, expired sessions and the like are deleted this long after. */
+  retentionMs: number;
+  /** How often each process runs the retention job. */
+  retentionIntervalMs: number;
+}
+
+/** When repeated failures pause sign-in for an address, and for how long. */
+export interface SignInPausePolicy {
+  /** Failures in a row that start a pause; every further multiple starts the next one. */
+  threshold: number;
+  /** Length of the first pause; each further one lasts twice as long as the last. */
+  firstPauseMs: number;
+  maxPauseMs: number;
 }
 
 const integer = (min: number) => z.coerce.number().int().min(min);
@@ -66,6 +80,11 @@ const environmentSchema = z.object({
   PASSWORD_HASH: z.enum(["production", "cheap"]).default("production"),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  SIGN_IN_PAUSE_THRESHOLD: integer(1).default(10),
+  SIGN_IN_PAUSE_MINUTES: integer(1).default(15),
+  SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),
+  RETENTION_DAYS: integer(1).default(30),
+  RETENTION_INTERVAL_MINUTES: integer(1).default(60),
 });
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
@@ -112,5 +131,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     passwordHash: env.PASSWORD_HASH,
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    signInPause: {
+      threshold: env.SIGN_IN_PAUSE_THRESHOLD,
+      firstPauseMs: env.SIGN_IN_PAUSE_MINUTES * MINUTE_MS,
+      maxPauseMs: env.SIGN_IN_PAUSE_MAX_HOURS * HOUR_MS,
+    },
+    retentionMs: env.RETENTION_DAYS * DAY_MS,
+    retentionIntervalMs: env.RETENTION_INTERVAL_MINUTES * MINUTE_MS,
   };
 }

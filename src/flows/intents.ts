@@ -94,6 +94,9 @@ export async function applyIntents(tx: Transaction, context: IntentContext): Pro
       case "otherSessionsEnded":
         await revokeUserSessions(tx, owner, context.sessionId, now);
         break;
+      case "ownerNotified":
+        await mail({ template: intent.notice });
+        break;
     }
   }
   return applied;

@@ -26,8 +26,10 @@ import { ApiError } from "../http/errors.js";
 import type { Logger } from "../logger.js";
 import type { PasswordChecker } from "../passwords.js";
 import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
-import { type UserWithOrganization, findUser, isCodeRequired } from "../users.js";
+import { applySignInOutcome, lockSignInPause } from "../sign-in-pauses.js";
+import { type UserWithOrganization, findUser, isCodeRequired, normalizeEmail } from "../users.js";
 import { type AppliedIntents, applyIntents } from "./intents.js";
+import { restoreSnapshot } from "./snapshots.js";
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
 
 type FlowRow = typeof flows.$inferSelect;
@@ -50,6 +52,8 @@ export interface RequestContext {
   /** The `mfa_device` cookie, used when the body has no `deviceToken`. */
   deviceCookie: string | null;
   requestId: string;
+  /** Counts the request against the per-client limit; throws `rate_limited` past it. */
+  checkRateLimit?: () => Promise<void>;
 }
 
 export interface EventResult {
@@ -144,6 +148,7 @@ export class FlowRuntime {
 
     // Checked again under the lock; checking here first avoids hashing for a dead flow.
     checkAccepts(loaded, event.type);
+    if (event.type === "SUBMIT_CREDENTIALS") await request.checkRateLimit?.();
     const slow = isOverdue(loaded, this.options.now())
       ? null
       : await this.gatherSlowFacts(kind, event, loaded, request);
@@ -163,7 +168,7 @@ export class FlowRuntime {
     if (outcome.expired) {
       throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
     }
-    const { snapshot, intents, applied } = outcome.applied!;
+    const { snapshot, intents, applied, pausedUntil } = outcome.applied!;
     if (applied.mailQueued) this.options.onMailQueued();
 
     const rejection = intents.find((intent) => intent.type === "rejected");
@@ -172,7 +177,7 @@ export class FlowRuntime {
       { event: event.type, outcome: rejection?.error ?? "ok", state: flow.state },
       "flow event applied",
     );
-    if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now());
+    if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now(), pausedUntil);
     return { flow, deviceTrust: applied.deviceTrust };
   }
 
@@ -189,12 +194,9 @@ export class FlowRuntime {
     // A snapshot written by another machine version cannot be trusted to fit this one.
     if (!definition || row.machineVersion !== definition.version) throw new ApiError("flow_expired");
     const machine = definition.machine as AnyStateMachine;
-    try {
-      const stored = row.snapshot as { value: string; context: FlowContext };
-      return { row, machine, snapshot: machine.resolveState({ value: stored.value, context: stored.context }) };
-    } catch {
-      throw new ApiError("flow_expired");
-    }
+    const snapshot = restoreSnapshot(machine, row.snapshot);
+    if (!snapshot) throw new ApiError("flow_expired");
+    return { row, machine, snapshot };
   }
 
   private async gatherSlowFacts(
@@ -234,6 +236,8 @@ export class FlowRuntime {
     let trust: { id: string } | null = null;
     // Re-read inside the lock: whether a code is required is decided at this moment.
     const user = slow?.user ? await findUser(tx, { id: slow.user.user.id }) : null;
+    const signInEmail = row.kind === "login" ? await findSignInEmail(tx, clientEvent, context) : null;
+    const pausedUntil = signInEmail ? await lockSignInPause(tx, signInEmail, now) : null;
 
     if (clientEvent.type === "SUBMIT_CREDENTIALS") {
       const deviceToken = (clientEvent.deviceToken as string | undefined) ?? request.deviceCookie;
@@ -246,6 +250,7 @@ export class FlowRuntime {
         passwordValid: slow?.passwordValid === true && user !== null,
         codeRequired: user ? isCodeRequired(user) : true,
         deviceTrusted: trust !== null,
+        signInPaused: pausedUntil !== null,
       });
     }
     if (clientEvent.type === "SUBMIT_PASSWORD") {
@@ -260,6 +265,7 @@ export class FlowRuntime {
       Object.assign(event, {
         codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
         rememberDevice: clientEvent.rememberDevice === true,
+        signInPaused: pausedUntil !== null,
       });
     }
     if (["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD", "RESEND_CODE"].includes(clientEvent.type)) {
@@ -313,7 +319,19 @@ export class FlowRuntime {
       config,
       keys,
     });
-    return { snapshot: next, intents, applied };
+    if (signInEmail) {
+      const mailed = await applySignInOutcome(tx, {
+        email: signInEmail,
+        outcome: rejection?.error ?? "ok",
+        authenticated: intents.some((intent) => intent.type === "sessionIssued"),
+        flowId: row.id,
+        now,
+        policy: config.signInPause,
+        outboxKey: keys.outboxKey,
+      });
+      applied.mailQueued ||= mailed;
+    }
+    return { snapshot: next, intents, applied, pausedUntil };
   }
 
   /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
@@ -366,8 +384,29 @@ function checkAccepts(loaded: Loaded, type: string): void {
   if (!acceptedEventTypes(loaded.snapshot).includes(type)) throw new ApiError("event_not_allowed", { flow });
 }
 
-function rejectionError(error: FlowRejection, flow: FlowView, snapshot: AnyMachineSnapshot, now: Date): ApiError {
+/** The address whose sign-in pause a login event is subject to, or null for other events. */
+async function findSignInEmail(
+  tx: Transaction,
+  event: Record<string, unknown>,
+  context: FlowContext,
+): Promise<string | null> {
+  if (event.type === "SUBMIT_CREDENTIALS") return normalizeEmail(String(event.email));
+  if (event.type !== "SUBMIT_CODE" || !context.userId) return null;
+  return (await findUser(tx, { id: context.userId }))?.user.email ?? null;
+}
+
+function rejectionError(
+  error: FlowRejection,
+  flow: FlowView,
+  snapshot: AnyMachineSnapshot,
+  now: Date,
+  pausedUntil: Date | null,
+): ApiError {
   const context = snapshot.context as FlowContext;
+  if (error === "too_many_failures") {
+    const retryAfterSeconds = Math.max(1, Math.ceil(((pausedUntil?.getTime() ?? 0) - now.getTime()) / 1000));
+    return new ApiError(error, { flow, extra: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
+  }
   if (error === "resend_too_soon") {
     const retryAfterSeconds = Math.max(1, Math.ceil(((context.resendAvailableAt ?? 0) - now.getTime()) / 1000));
     return new ApiError(error, { flow, extra: { retryAfter: retryAfterSeconds }, retryAfterSeconds });

@@ -13,6 +13,7 @@ import { registerDocsRoutes } from "./routes/docs.js";
 import { registerFlowRoutes } from "./routes/flows.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
+import { registerSignInPauseRoutes } from "./routes/sign-in-pauses.js";
 import { registerUserRoutes } from "./routes/users.js";
 
 export interface AppEnv {
@@ -68,6 +69,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerUserRoutes(app);
   registerFlowRoutes(app);
   registerMachineRoutes(app);
+  registerSignInPauseRoutes(app);
   registerDocsRoutes(app);
   if (!services.config.production) registerDevRoutes(app);
 

@@ -3,9 +3,10 @@
  * hasher and the development mailbox, and drives it through `app.request()`.
  */
 import { desc, eq } from "drizzle-orm";
+import type { Hono } from "hono";
 import { devMailbox } from "../../db/schema.js";
 import { loadConfig } from "../../src/config.js";
-import { createApp } from "../../src/http/app.js";
+import { type AppEnv, createApp } from "../../src/http/app.js";
 import { createLogger } from "../../src/logger.js";
 import { type MailTransport, createResendTransport } from "../../src/mail/transport.js";
 import { type Services, createServices } from "../../src/services.js";
@@ -31,6 +32,8 @@ export interface RequestOptions {
 
 export interface TestApp {
   services: Services;
+  /** The Hono application, for tests that serve it on a real socket. */
+  app: Hono<AppEnv>;
   database: TestDatabase;
   clock: TestClock;
   hasher: CountingHasher;
@@ -43,6 +46,10 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /**
+   * Environment of the app. The per-client limit is off unless `RATE_LIMIT_PER_MINUTE` is
+   * set here, and the hash pool takes 1,000 hashes unless `HASH_QUEUE_LIMIT` is.
+   */
   env?: Record<string, string>;
   /** Sends mail through the real Resend SDK to this imitation instead of the development mailbox. */
   resend?: ResendImitation;
@@ -53,7 +60,7 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const clock = new TestClock();
-  const hasher = createCountingHasher();
+  const hasher = createCountingHasher(Number(options.env?.HASH_QUEUE_LIMIT ?? 1_000));
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger("info", {
     write(line: string) {
@@ -64,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const config = loadConfig({
     SECRET: "test-secret-test-secret-test-secret-0123",
     ...(resend ? { RESEND_API_KEY: RESEND_TEST_KEY } : {}),
+    RATE_LIMIT_PER_MINUTE: "0",
     ...options.env,
   });
   const transport =
@@ -91,6 +99,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 
   return {
     services,
+    app,
     database,
     clock,
     hasher,
@@ -99,6 +108,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     request,
     async close() {
       await services.dispatcher.stop();
+      await services.retention.stop();
       await database.destroy();
     },
   };

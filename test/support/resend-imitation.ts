@@ -63,8 +63,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-/** Starts the imitation on a free port of 127.0.0.1. */
-export async function startResendImitation(): Promise<ResendImitation> {
+/** Starts the imitation on 127.0.0.1, on `port` or else on a free port. */
+export async function startResendImitation(port = 0): Promise<ResendImitation> {
   const pending: ResendAnswer[] = [];
   const hanging = new Set<ServerResponse>();
   const byKey = new Map<string, ResendEmail>();
@@ -125,7 +125,7 @@ export async function startResendImitation(): Promise<ResendImitation> {
     send(response, 200, { id: email.id });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("The Resend imitation has no port.");
   imitation.url = `http://127.0.0.1:${address.port}`;
