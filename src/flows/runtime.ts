@@ -34,6 +34,9 @@ import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
 
 type FlowRow = typeof flows.$inferSelect;
 
+/** Flow ids are base64url; anything else names no flow and never reaches a query. */
+const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 export interface FlowRuntimeOptions {
   db: Database;
   config: Config;
@@ -183,6 +186,7 @@ export class FlowRuntime {
 
   /** Loads a flow and checks that the caller may use it. */
   private async load(db: Database | Transaction, id: string, request: RequestContext, lock: boolean): Promise<Loaded> {
+    if (!FLOW_ID_PATTERN.test(id)) throw new ApiError("flow_not_found");
     const query = db.select().from(flows).where(eq(flows.id, id)).limit(1);
     const [row] = lock ? await query.for("update") : await query;
     if (!row) throw new ApiError("flow_not_found");
