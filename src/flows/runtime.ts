@@ -194,7 +194,7 @@ export class FlowRuntime {
       if (!request.auth) throw new ApiError("unauthenticated");
       if (request.auth.user.id !== row.userId) throw new ApiError("flow_not_found");
     }
-    const definition = flowDefinitions[row.kind as FlowKind];
+    const definition = Object.hasOwn(flowDefinitions, row.kind) ? flowDefinitions[row.kind as FlowKind] : undefined;
     // A snapshot written by another machine version cannot be trusted to fit this one.
     if (!definition || row.machineVersion !== definition.version) throw new ApiError("flow_expired");
     const machine = definition.machine as AnyStateMachine;

@@ -36,7 +36,7 @@ const storedSnapshotSchema = z.object({ value: z.string().min(1), context: store
  */
 export function restoreSnapshot(machine: AnyStateMachine, stored: unknown): AnyMachineSnapshot | null {
   const parsed = storedSnapshotSchema.safeParse(stored);
-  if (!parsed.success || !(parsed.data.value in machine.root.states)) return null;
+  if (!parsed.success || !Object.hasOwn(machine.root.states, parsed.data.value)) return null;
   try {
     return machine.resolveState({ value: parsed.data.value, context: parsed.data.context as FlowContext });
   } catch {
