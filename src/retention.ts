@@ -1,9 +1,9 @@
 /**
  * The retention job: deletes what the service no longer needs once the retention period has
- * passed. Every process runs it; each batch is one statement that takes its rows with
+ * passed. Every process runs it. Each batch is one statement that takes its rows with
  * `FOR UPDATE SKIP LOCKED`, so processes running at once share the rows instead of waiting for
- * each other, and no session-level lock is held (the job works behind a transaction-pooling
- * PgBouncer). Each query below has an index on the column it scans.
+ * each other. No session-level lock is held, so the job works behind a transaction-pooling
+ * PgBouncer. Each query below has an index on the column it scans.
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Database, rowsOf } from "../db/client.js";

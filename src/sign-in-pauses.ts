@@ -96,7 +96,7 @@ export async function liftSignInPause(db: Database, email: string): Promise<bool
 
 export interface SignInOutcome {
   email: string;
-  /** `ok` or the error code that the event was answered with. */
+  /** `ok`, or the error code of the event's response. */
   outcome: string;
   authenticated: boolean;
   flowId: string;

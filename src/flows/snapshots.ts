@@ -1,7 +1,7 @@
 /**
  * The check of a flow's stored snapshot on its way back into the machine. A row written by
- * hand, by a bug or by another version must answer `flow_expired`, never reach the machine or
- * the flow view half-formed.
+ * hand, by a bug or by another version is reported as `flow_expired` and never reaches the
+ * machine or the flow view half-formed.
  */
 import type { AnyMachineSnapshot, AnyStateMachine } from "xstate";
 import { z } from "zod";
@@ -31,8 +31,8 @@ const storedContextSchema = z.object({
 const storedSnapshotSchema = z.object({ value: z.string().min(1), context: storedContextSchema });
 
 /**
- * Rebuilds a snapshot from its stored form; returns null when the stored form does not fit
- * the machine (malformed context, or a state the machine does not have).
+ * Rebuilds a snapshot from its stored form. Returns null when the stored form does not fit the
+ * machine, such as a malformed context or a state that the machine does not have.
  */
 export function restoreSnapshot(machine: AnyStateMachine, stored: unknown): AnyMachineSnapshot | null {
   const parsed = storedSnapshotSchema.safeParse(stored);

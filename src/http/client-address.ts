@@ -8,8 +8,8 @@ const UNKNOWN_ADDRESS = "unknown";
 
 /**
  * Returns the client address. With `TRUST_PROXY` it is the last entry of `X-Forwarded-For`,
- * the one that the proxy in front of the service appended; earlier entries come from the
- * client and could be forged. Without it, the socket's peer address.
+ * which the proxy in front of the service appended, because earlier entries come from the
+ * client and could be forged. Without `TRUST_PROXY` it is the socket's peer address.
  */
 export function clientAddress(c: Context<AppEnv>): string {
   if (c.get("services").config.trustProxy) {
