@@ -1,6 +1,6 @@
 /**
- * Login flow: a password, then an emailed code when the user or the organization asks for
- * one and the device is not trusted.
+ * Login flow: a password, then an emailed code when the user enabled MFA or the organization
+ * enforces it, unless the device is trusted.
  */
 import { and, assign, emit, not, setup } from "xstate";
 import { z } from "zod";
@@ -13,10 +13,8 @@ import {
   type ResendCodeEvent,
   type SubmitCodeEvent,
   cancelSchema,
-  clearCode,
+  createFlowActions,
   flowGuards,
-  issueCode,
-  spendAttempt,
   passwordSchema,
   resendCodeSchema,
   submitCodeSchema,
@@ -85,21 +83,7 @@ export const loginMachine = setup({
       event.type === "SUBMIT_CREDENTIALS" && event.passwordValid && event.deviceTrusted,
   },
   actions: {
-    spendAttempt: assign(({ context }) => spendAttempt(context)),
-    clearCode: assign(() => clearCode()),
-    issueCode: assign(({ context, event }) =>
-      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
-    ),
-    sendCode: emit(({ event }) => ({
-      type: "codeIssued" as const,
-      code: "newCode" in event ? event.newCode.code : "",
-      purpose: "login" as const,
-    })),
-    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
-    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
-    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
-    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
-    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
+    ...createFlowActions<LoginEvent>("login"),
     rememberUser: assign(({ event }) =>
       event.type === "SUBMIT_CREDENTIALS" ? { userId: event.userId, sentTo: event.sentTo } : {},
     ),
@@ -154,7 +138,7 @@ export const loginMachine = setup({
         SUBMIT_CODE: [
           // A pause that started after this flow's password stops the flow too.
           { guard: "isSignInPaused", actions: "rejectPaused" },
-          // An expired code is answered before it is compared, and spends no attempt.
+          // An expired code is rejected before it is compared, and spends no attempt.
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: and(["isCodeCorrect", "isDeviceRemembered"]),

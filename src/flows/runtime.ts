@@ -1,7 +1,7 @@
 /**
- * The actor runtime: one event is one transaction. A flow's snapshot is read, the event is
- * checked against it, the facts that need I/O or the server secret are added, the next
- * snapshot is computed with a pure `transition()`, and snapshot, journal row, database
+ * The actor runtime: one event is one transaction. The runtime reads a flow's snapshot and
+ * checks the event against it. It then adds the facts that need I/O or the server secret and
+ * computes the next snapshot with a pure `transition()`. Snapshot, journal row, database
  * intents and outbox rows are written together before the commit.
  */
 import { eq } from "drizzle-orm";
@@ -48,7 +48,7 @@ export interface FlowRuntimeOptions {
   onMailQueued: () => void;
 }
 
-/** Who sends a request, and from what client. */
+/** The sender of a request: its session, if any, and its client. */
 export interface RequestContext {
   auth: AuthenticatedSession | null;
   userAgent: string | null;
@@ -265,6 +265,11 @@ export class FlowRuntime {
         mfaEnforced: user?.organization?.mfaEnforced === true,
       });
     }
+    if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
+      // Enforcement may have started since the password: read it again at every step.
+      const owner = context.userId ? await findUser(tx, { id: context.userId }) : null;
+      event.mfaEnforced = owner?.organization?.mfaEnforced === true;
+    }
     if (clientEvent.type === "SUBMIT_CODE") {
       Object.assign(event, {
         codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
@@ -313,8 +318,10 @@ export class FlowRuntime {
       flowId: row.id,
       kind: row.kind as FlowKind,
       userId: nextContext.userId,
-      loadUser: async () =>
-        user?.user ?? (nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null),
+      loadUser: memoize(async () => {
+        if (user) return user.user;
+        return nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null;
+      }),
       sessionId: request.auth?.session.id ?? null,
       trustId: trust?.id ?? null,
       userAgent: request.userAgent,
@@ -369,7 +376,12 @@ export class FlowRuntime {
   }
 }
 
-/** The stored form of a snapshot: its state value and context, nothing else. */
+function memoize<T>(load: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= load());
+}
+
+/** Reduces a snapshot to its stored form: the state value and the context, nothing else. */
 function persist(snapshot: AnyMachineSnapshot): { value: unknown; context: unknown } {
   return { value: snapshot.value, context: snapshot.context };
 }
@@ -378,7 +390,7 @@ function isOverdue(loaded: Loaded, now: Date): boolean {
   return loaded.snapshot.status === "active" && isFlowOverdue(loaded.snapshot.context as FlowContext, now.getTime());
 }
 
-/** Answers `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */
+/** Throws `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */
 function checkAccepts(loaded: Loaded, type: string): void {
   const kind = loaded.row.kind as FlowKind;
   const flow = toFlowView(loaded.row.id, kind, loaded.snapshot);

@@ -57,6 +57,19 @@ describe("disablement", () => {
     expect(rejectionOf(result)).toBe("too_many_attempts");
   });
 
+  it("refuses the code and resends once enforcement has started", () => {
+    const snapshot = awaitingCode();
+    for (const event of [
+      { type: "SUBMIT_CODE", codeMatches: true, mfaEnforced: true },
+      { type: "RESEND_CODE", newCode: OTHER_CODE, mfaEnforced: true, now: START + 60_000 },
+    ]) {
+      const result = step(disablementMachine, snapshot, event);
+      expect(rejectionOf(result)).toBe("mfa_enforced_by_organization");
+      expect(result.snapshot.context).toEqual(snapshot.context);
+      expect(result.intents.some((intent) => intent.type === "mfaChanged")).toBe(false);
+    }
+  });
+
   it("turns MFA off with the right code", () => {
     const result = step(disablementMachine, awaitingCode(), { type: "SUBMIT_CODE", codeMatches: true });
     expect(result.snapshot.value).toBe("disabled");
