@@ -133,7 +133,11 @@ describe("sign-in pause", () => {
     expectPaused(response, 15 * 60);
     expect(response.body.flow.state).toBe("awaitingCode");
     expect(response.body.flow.attemptsRemaining).toBe(5);
-    const journal = await app.services.db.select().from(flowJournal).where(eq(flowJournal.flowId, flowId));
+    const journal = await app.services.db
+      .select()
+      .from(flowJournal)
+      .where(eq(flowJournal.flowId, flowId))
+      .orderBy(flowJournal.id);
     expect(journal.at(-1)?.outcome).toBe("too_many_failures");
   });
 
