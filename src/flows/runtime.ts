@@ -149,12 +149,12 @@ export class FlowRuntime {
     }
     const event = parsed.data as Record<string, unknown> & { type: string };
 
-    // Checked again under the lock; checking here first avoids hashing for a dead flow.
-    checkAccepts(loaded, event.type);
-    if (event.type === "SUBMIT_CREDENTIALS") await request.checkRateLimit?.();
-    const slow = isOverdue(loaded, this.options.now())
-      ? null
-      : await this.gatherSlowFacts(kind, event, loaded, request);
+    // Checked again under the lock; checking here first avoids hashing for a dead flow. An
+    // overdue flow goes straight to the lock, where its expiry is stored and answered first.
+    const overdue = isOverdue(loaded, this.options.now());
+    if (!overdue) checkAccepts(loaded, event.type);
+    if (!overdue && event.type === "SUBMIT_CREDENTIALS") await request.checkRateLimit?.();
+    const slow = overdue ? null : await this.gatherSlowFacts(kind, event, loaded, request);
 
     const outcome = await db.transaction(async (tx) => {
       const locked = await this.load(tx, id, request, true);
@@ -238,9 +238,16 @@ export class FlowRuntime {
     const context = snapshot.context as FlowContext;
     const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
     let trust: { id: string } | null = null;
-    // Re-read inside the lock: whether a code is required is decided at this moment.
-    const user = slow?.user ? await findUser(tx, { id: slow.user.user.id }) : null;
-    const signInEmail = row.kind === "login" ? await findSignInEmail(tx, clientEvent, context) : null;
+    // The user row is read again and locked. Turning MFA on or off updates this row first and
+    // then ends sessions and revokes trusts, so either that change waits for this event's
+    // commit and ends what it created, or this event waits and reads the new flag. Logins only
+    // read the row (a shared lock); enrollment and disablement change it (an exclusive lock).
+    const userId = slow?.user?.user.id ?? context.userId;
+    const user =
+      userId && clientEvent.type !== "CANCEL"
+        ? await findUser(tx, { id: userId }, row.kind === "login" ? "share" : "update")
+        : null;
+    const signInEmail = row.kind === "login" ? findSignInEmail(clientEvent, user) : null;
     const pausedUntil = signInEmail ? await lockSignInPause(tx, signInEmail, now) : null;
 
     if (clientEvent.type === "SUBMIT_CREDENTIALS") {
@@ -266,9 +273,8 @@ export class FlowRuntime {
       });
     }
     if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
-      // Enforcement may have started since the password: read it again at every step.
-      const owner = context.userId ? await findUser(tx, { id: context.userId }) : null;
-      event.mfaEnforced = owner?.organization?.mfaEnforced === true;
+      // Enforcement may have started since the password, so it is read again at every step.
+      event.mfaEnforced = user?.organization?.mfaEnforced === true;
     }
     if (clientEvent.type === "SUBMIT_CODE") {
       Object.assign(event, {
@@ -401,14 +407,9 @@ function checkAccepts(loaded: Loaded, type: string): void {
 }
 
 /** The address whose sign-in pause a login event is subject to, or null for other events. */
-async function findSignInEmail(
-  tx: Transaction,
-  event: Record<string, unknown>,
-  context: FlowContext,
-): Promise<string | null> {
+function findSignInEmail(event: Record<string, unknown>, user: UserWithOrganization | null): string | null {
   if (event.type === "SUBMIT_CREDENTIALS") return normalizeEmail(String(event.email));
-  if (event.type !== "SUBMIT_CODE" || !context.userId) return null;
-  return (await findUser(tx, { id: context.userId }))?.user.email ?? null;
+  return event.type === "SUBMIT_CODE" ? (user?.user.email ?? null) : null;
 }
 
 function rejectionError(

@@ -164,5 +164,5 @@ describe("burst of 500 sign-ins", () => {
     const journal = await app.services.db.select().from(flowJournal).where(inArray(flowJournal.flowId, untouched));
     expect(journal.every((entry) => entry.eventType === "xstate.init")).toBe(true);
     console.info(`burst of ${total} sign-ins: ${JSON.stringify(counts)}`);
-  });
+  }, 120_000);
 });
