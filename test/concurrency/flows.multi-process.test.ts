@@ -57,8 +57,8 @@ afterAll(async () => {
 });
 
 /**
- * A client with an address of its own, so that the per-client limit of one test does not
- * reach another. Its requests alternate between the two processes.
+ * Creates a client with an address of its own, so that the per-client limit of one test does
+ * not reach another. Its requests alternate between the two processes.
  */
 function newClient() {
   clientCounter += 1;
@@ -178,7 +178,7 @@ describeOnPostgres("one login flow, two processes", () => {
     const right = await client.send("POST", `/v1/flows/${flowId}/events`, { type: "SUBMIT_CODE", code });
     expectStatus(right, 409);
     expect(right.body.error.code).toBe("flow_finished");
-    // The password was right, so the owner is told that the flow was locked.
+    // The password was right, so the owner is mailed that the flow was locked.
     await waitFor(
       () => resend.delivered.find((sent) => sent.to === email && sent.subject === "A sign-in with your password was stopped"),
       () => `the lock notice to ${email}`,

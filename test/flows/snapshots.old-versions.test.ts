@@ -1,7 +1,7 @@
 /**
  * Flows stored by earlier machine versions, or stored broken. The fixture is a login snapshot
- * as version 1 of the machine wrote it; the current machine must either continue it or answer
- * 410 `flow_expired`, and a row that does not fit answers 410 too, never 500.
+ * as version 1 of the machine wrote it; the current machine must either continue it or respond
+ * 410 `flow_expired`. A row that does not fit gets 410 too, never 500.
  */
 import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";

@@ -1,7 +1,7 @@
 /**
  * Hostile input on every route: random JSON, wrong types, huge and deeply nested bodies,
  * look-alike digits, sentinel codes, smuggled fields and forged ids and tokens. Such input
- * must never reach a state change, a 500 or a crash; each request gets a 4xx with an error
+ * must never reach a state change, a 500 or a crash. Each request gets a 4xx with an error
  * code of the API and leaves every stored row as it was.
  */
 import { type IncomingMessage, request as httpRequest } from "node:http";
@@ -371,7 +371,7 @@ describe("chunked bodies on a real socket", () => {
           response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
         },
       );
-      // The server may answer and close before every chunk is written.
+      // The server may respond and close the socket before every chunk is written.
       request.on("error", reject);
       for (const chunk of chunks) request.write(chunk);
       request.end();

@@ -1,13 +1,14 @@
 /**
  * Secrets at rest and in logs. Someone who reads a database backup or the log stream must find
- * no code, password or token in clear that would let them sign in or finish a flow; the same
- * holds for the full id of a login flow in the logs, since that id is its client's credential.
+ * no code, password or token in clear that would let them sign in or finish a flow. Nor may the
+ * logs hold the full id of a login flow, because that id is its client's credential.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD, type TestApp, createTestApp, readCode } from "../support/app.js";
 import { SECOND } from "../support/clock.js";
 import { dumpTables } from "../support/dump.js";
 import { createFlow, register, sendEvent, signIn, submitCredentials } from "../support/flows.js";
+import { findFreePort } from "../support/processes.js";
 import { type ResendImitation, startResendImitation } from "../support/resend-imitation.js";
 
 const WRONG_PASSWORD = "wrong-password-Xq7";
@@ -18,7 +19,7 @@ const used = { codes: new Set<string>(), passwords: new Set<string>([PASSWORD, W
 const loginFlowIds: string[] = [];
 
 beforeAll(async () => {
-  resend = await startResendImitation();
+  resend = await startResendImitation(await findFreePort());
   app = await createTestApp({ resend });
 });
 afterAll(async () => {
@@ -75,7 +76,7 @@ async function runEveryFlow(): Promise<void> {
   await sendEvent(app, resent.flowId, { type: "RESEND_CODE" });
   const afterResend = await sendEvent(app, resent.flowId, { type: "SUBMIT_CODE", code: await code(user.email) });
   token(afterResend.body.output.sessionToken);
-  // Login on the remembered device, then disablement, which asks for a fresh code.
+  // Login on the remembered device, then disablement, which requires a fresh code.
   const trusted = await login(user.email, { deviceToken });
   expect(trusted.response.body.state).toBe("authenticated");
   const trustedSession = token(trusted.response.body.output.sessionToken);

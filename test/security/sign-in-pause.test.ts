@@ -1,7 +1,7 @@
 /**
  * The sign-in pause against password and code guessing. An attacker who opens many login flows
  * for one address, in parallel or one after another, gets 10 failures before sign-in for that
- * address pauses, and ever longer pauses after that; a flow opened earlier does not escape it.
+ * address pauses, and ever longer pauses after that. A flow opened earlier does not escape it.
  */
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
