@@ -38,6 +38,8 @@ export interface Config {
   retentionMs: number;
   /** How often each process runs the retention job. */
   retentionIntervalMs: number;
+  /** Serves the web pages (sign-in, profile, development mailbox) beside the API. */
+  ui: boolean;
 }
 
 /** When repeated failures pause sign-in for an address, and for how long. */
@@ -85,6 +87,7 @@ const environmentSchema = z.object({
   SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),
   RETENTION_DAYS: integer(1).default(30),
   RETENTION_INTERVAL_MINUTES: integer(1).default(60),
+  UI: flag.default(true),
 });
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
@@ -138,5 +141,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     retentionMs: env.RETENTION_DAYS * DAY_MS,
     retentionIntervalMs: env.RETENTION_INTERVAL_MINUTES * MINUTE_MS,
+    ui: env.UI,
   };
 }

@@ -15,6 +15,7 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
 import { registerSignInPauseRoutes } from "./routes/sign-in-pauses.js";
 import { registerUserRoutes } from "./routes/users.js";
+import { registerWebRoutes } from "../web/routes.js";
 
 export interface AppEnv {
   Variables: {
@@ -72,6 +73,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerSignInPauseRoutes(app);
   registerDocsRoutes(app);
   if (!services.config.production) registerDevRoutes(app);
+  if (services.config.ui) registerWebRoutes(app, services.config);
 
   app.notFound((c) => c.json(new ApiError("not_found").toBody(), 404));
   app.onError((error, c) => {

@@ -31,9 +31,9 @@ export interface RequestOptions {
 }
 
 export interface TestApp {
-  services: Services;
-  /** The Hono application, for tests that serve it on a real socket. */
+  /** The Hono application, for tests that serve it over a real socket. */
   app: Hono<AppEnv>;
+  services: Services;
   database: TestDatabase;
   clock: TestClock;
   hasher: CountingHasher;
@@ -98,8 +98,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
 
   return {
-    services,
     app,
+    services,
     database,
     clock,
     hasher,
