@@ -5,32 +5,57 @@
  * pause twice as long as the last, up to a maximum. Only a sign-in that reaches
  * `authenticated` resets the count.
  */
-import { and, eq, gt, isNull, lte, or, sql } from "drizzle-orm";
+import { type SQL, and, eq, gt, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.js";
-import { signInFailures } from "../db/schema.js";
+import { flows, signInFailures, users } from "../db/schema.js";
 import { recordAudit } from "./audit.js";
 import type { SignInPausePolicy } from "./config.js";
 import { queueMail } from "./mail/outbox.js";
-import { findUser } from "./users.js";
+import { findUser, normalizeEmail } from "./users.js";
 
 const DAY_MS = 24 * 60 * 60_000;
 
 /** Outcomes of a login event that count as failed sign-ins. */
 const COUNTED_OUTCOMES = new Set(["invalid_credentials", "invalid_code", "too_many_attempts"]);
 
+/** The failure count of an address and when its pause ends, as read under the row lock. */
+export interface SignInFailureState {
+  failures: number;
+  /** When the running pause ends; null when the address is not paused. */
+  pausedUntil: Date | null;
+}
+
 /**
- * Returns when the pause of an address ends, or null when it is not paused. The row stays
- * locked until the transaction ends, so that login events for one address are evaluated one
- * after the other, whatever flow or process they come through, and no failure gets past a
- * pause that another one started.
+ * Reads and locks the failure row of the address that a login event is subject to: the
+ * submitted email for `SUBMIT_CREDENTIALS`, the flow's user for `SUBMIT_CODE` of a login flow.
+ * Returns null, and sends nothing, for other events. The row stays locked until the transaction
+ * ends, so that login events for one address are evaluated one after the other, whatever flow
+ * or process they come through, and no failure gets past a pause that another one started.
  */
-export async function lockSignInPause(tx: Transaction, email: string, now: Date): Promise<Date | null> {
+export async function lockSignInFailures(
+  tx: Transaction,
+  eventType: string,
+  submittedEmail: unknown,
+  flowId: string,
+  now: Date,
+): Promise<SignInFailureState | null> {
+  let email: SQL | string;
+  if (eventType === "SUBMIT_CREDENTIALS") {
+    email = normalizeEmail(String(submittedEmail));
+  } else if (eventType === "SUBMIT_CODE") {
+    // A code submission is checked only under the flow lock, so its address comes from the flow.
+    email = sql`(select ${users.email} from ${flows} join ${users} on ${users.id} = ${flows.userId}
+      where ${flows.id} = ${flowId} and ${flows.kind} = 'login')`;
+  } else {
+    return null;
+  }
   const [row] = await tx
-    .select({ pausedUntil: signInFailures.pausedUntil })
+    .select({ failures: signInFailures.failures, pausedUntil: signInFailures.pausedUntil })
     .from(signInFailures)
     .where(eq(signInFailures.email, email))
     .for("update");
-  return row?.pausedUntil && row.pausedUntil > now ? row.pausedUntil : null;
+  if (!row) return { failures: 0, pausedUntil: null };
+  return { failures: row.failures, pausedUntil: row.pausedUntil && row.pausedUntil > now ? row.pausedUntil : null };
 }
 
 export interface RecordedFailure {
@@ -96,6 +121,8 @@ export async function liftSignInPause(db: Database, email: string): Promise<bool
 
 export interface SignInOutcome {
   email: string;
+  /** The count before this event, from `lockSignInFailures`. */
+  failuresBefore: number;
   /** `ok`, or the error code of the event's response. */
   outcome: string;
   authenticated: boolean;
@@ -113,7 +140,7 @@ export interface SignInOutcome {
 export async function applySignInOutcome(tx: Transaction, outcome: SignInOutcome): Promise<boolean> {
   const { email, now } = outcome;
   if (outcome.authenticated) {
-    await resetSignInFailures(tx, email, now);
+    if (outcome.failuresBefore > 0) await resetSignInFailures(tx, email, now);
     return false;
   }
   if (!COUNTED_OUTCOMES.has(outcome.outcome)) return false;

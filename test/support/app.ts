@@ -54,11 +54,13 @@ export interface TestAppOptions {
   /** Sends mail through the real Resend SDK to this imitation instead of the development mailbox. */
   resend?: ResendImitation;
   transport?: MailTransport;
+  /** Called with each statement sent to the database. */
+  onQuery?: (query: string) => void;
 }
 
 /** Creates the application on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ onQuery: options.onQuery });
   const clock = new TestClock();
   const hasher = createCountingHasher(Number(options.env?.HASH_QUEUE_LIMIT ?? 1_000));
   const logs: Record<string, unknown>[] = [];

@@ -16,10 +16,10 @@ export interface TestDatabase extends DatabaseHandle {
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
 /** Creates and migrates an empty database for one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { onQuery?: (query: string) => void } = {}): Promise<TestDatabase> {
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
-    const handle = openDatabase({ dataDir: "memory://" });
+    const handle = openDatabase({ dataDir: "memory://", onQuery: options.onQuery });
     await migrate(handle.db);
     return { ...handle, url: null, destroy: () => handle.close() };
   }
@@ -28,7 +28,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.unsafe(`create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
-  const handle = openDatabase({ url: url.toString(), poolSize: 5 });
+  const handle = openDatabase({ url: url.toString(), poolSize: 5, onQuery: options.onQuery });
   await migrate(handle.db);
   return {
     ...handle,
