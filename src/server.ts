@@ -34,6 +34,7 @@ export async function startService(
   logger.info({ transport: services.transport.name, from: config.mailFrom }, "mail transport ready");
   services.dispatcher.start();
   void services.dispatcher.kick();
+  services.retention.start();
 
   const app = createApp(services);
   const server = await new Promise<ServerType>((resolve) => {
@@ -53,6 +54,7 @@ export async function startService(
         logger.info("stopping");
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await services.dispatcher.stop();
+        await services.retention.stop();
         await database.close();
         logger.info("stopped");
       })();

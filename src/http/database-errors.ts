@@ -17,11 +17,23 @@ const CONNECTION_ERROR_CODES = new Set([
   "53300",
 ]);
 
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** PostgreSQL rejects text that it cannot store, such as a NUL byte: the client's input. */
+const INVALID_TEXT_CODES = new Set(["22021", "22P05"]);
+
+function hasErrorCode(error: unknown, codes: Set<string>): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (typeof code === "string" && codes.has(code)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return hasErrorCode(error, CONNECTION_ERROR_CODES);
+}
+
+/** Recognizes a query that failed on text from the request that PostgreSQL cannot store. */
+export function isInvalidText(error: unknown): boolean {
+  return hasErrorCode(error, INVALID_TEXT_CODES);
 }

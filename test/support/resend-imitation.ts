@@ -17,6 +17,8 @@ export type ResendAnswer =
   | "hang"
   /** Keeps the mail, then answers after `lateMs`. */
   | "accept_late"
+  /** Waits `lateMs`, then keeps the mail and answers, as a request that arrives late. */
+  | "arrive_late"
   | "invalid_sender"
   | "invalid_key";
 
@@ -65,8 +67,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-/** Starts the imitation on a free port of 127.0.0.1. */
-export async function startResendImitation(): Promise<ResendImitation> {
+/** Starts the imitation on 127.0.0.1, on `port` or else on a free port. */
+export async function startResendImitation(port = 0): Promise<ResendImitation> {
   const pending: ResendAnswer[] = [];
   const hanging = new Set<ServerResponse>();
   const byKey = new Map<string, ResendEmail>();
@@ -122,6 +124,9 @@ export async function startResendImitation(): Promise<ResendImitation> {
       hanging.add(response);
       return;
     }
+    if (answer === "arrive_late") {
+      await new Promise((resolve) => setTimeout(resolve, imitation.lateMs));
+    }
     const email = deliver(idempotencyKey, body);
     if (answer === "accept_late") {
       await new Promise((resolve) => setTimeout(resolve, imitation.lateMs));
@@ -129,7 +134,7 @@ export async function startResendImitation(): Promise<ResendImitation> {
     send(response, 200, { id: email.id });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("The Resend imitation has no port.");
   imitation.url = `http://127.0.0.1:${address.port}`;
