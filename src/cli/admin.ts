@@ -54,6 +54,15 @@ const COMMANDS: Record<string, Command> = {
       done: `Every session of user ${userId} revoked.`,
     }),
   },
+  "pause:lift": {
+    arguments: ["email"],
+    summary: "end the sign-in pause of an address and clear its failure count",
+    call: ([email]) => ({
+      method: "DELETE",
+      path: `/v1/admin/sign-in-pauses/${segment(email!)}`,
+      done: `Sign-in for ${email} is no longer paused.`,
+    }),
+  },
   "org:create": {
     arguments: ["name"],
     summary: "create an organization, which does not enforce MFA yet",

@@ -99,7 +99,7 @@ describe("admin tool usage", () => {
     const result = await runCli(["--help"]);
 
     expect(result.status, result.stderr).toBe(0);
-    for (const command of ["org:create", "org:enforce", "org:add-member", "user:mfa-reset", "user:create"]) {
+    for (const command of ["org:create", "org:enforce", "org:add-member", "user:mfa-reset", "user:create", "pause:lift"]) {
       expect(result.stdout).toContain(command);
     }
   });
@@ -207,6 +207,18 @@ describe("admin tool commands", () => {
     const revoked = await runCli(["user:revoke-sessions", user.id]);
     expect(revoked.status, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`Every session of user ${user.id} revoked.`);
+  });
+
+  it("lifts a sign-in pause", async () => {
+    const email = uniqueEmail("cli");
+
+    const result = await runCli(["pause:lift", email]);
+
+    expect(result.status, JSON.stringify(result)).toBe(0);
+    expect(result.stdout).toContain(`Sign-in for ${email} is no longer paused.`);
+    const invalid = await runCli(["pause:lift", "not-an-address"]);
+    expect(invalid.status, JSON.stringify(invalid)).toBe(1);
+    expect(invalid.stderr).toContain("400 invalid_request");
   });
 
   it.each([

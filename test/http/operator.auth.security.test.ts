@@ -18,6 +18,7 @@ const ROUTES: [string, string, unknown?][] = [
   ["PATCH", "/v1/admin/organizations/some-organization", { mfaEnforced: true }],
   ["PUT", "/v1/admin/organizations/some-organization/members/some-user"],
   ["DELETE", "/v1/admin/organizations/some-organization/members/some-user"],
+  ["DELETE", "/v1/admin/sign-in-pauses/someone%40example.com"],
 ];
 
 describe("without ADMIN_TOKEN", () => {
