@@ -3,8 +3,6 @@
  * running service. It never opens the database, because the embedded PGlite database admits
  * one process only, and that process is the service.
  */
-import { parseArgs } from "node:util";
-
 const DEFAULT_URL = "http://127.0.0.1:3000";
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -236,15 +234,45 @@ function printRejection(status: number, body: unknown, text: string): void {
   }
 }
 
+interface CommandLine {
+  positionals: string[];
+  url: string | undefined;
+  help: boolean;
+}
+
+/**
+ * Splits the arguments into the options this tool knows and positionals. Ids are base64url and
+ * may begin with "-", so everything that is not exactly one of these options is a positional;
+ * an unknown option then fails the argument count.
+ */
+function parseCommandLine(argv: string[]): CommandLine {
+  const line: CommandLine = { positionals: [], url: undefined, help: false };
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index]!;
+    if (argument === "--") {
+      line.positionals.push(...argv.slice(index + 1));
+      break;
+    }
+    if (argument === "-h" || argument === "--help") {
+      line.help = true;
+    } else if (argument === "--url") {
+      line.url = argv[index + 1];
+      if (line.url === undefined) throw new UsageError("Missing value of --url: expected an address.");
+      index += 1;
+    } else if (argument.startsWith("--url=")) {
+      line.url = argument.slice("--url=".length);
+    } else {
+      line.positionals.push(argument);
+    }
+  }
+  return line;
+}
+
 /** Runs one command line; returns the exit status. */
 async function main(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { url: { type: "string" }, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-    });
-    const [name, ...args] = positionals;
+    const values = parseCommandLine(argv);
+    const [name, ...args] = values.positionals;
     if (values.help || !name) {
       (values.help ? console.log : console.error)(helpText());
       return values.help ? EXIT.ok : EXIT.usage;
@@ -252,7 +280,10 @@ async function main(argv: string[]): Promise<number> {
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`Unknown command "${name}". Run with --help for the list of commands.`);
     if (args.length !== command.arguments.length) {
-      throw new UsageError(`Usage: ${usageOf(name, command)}`);
+      const expected = command.arguments.length;
+      throw new UsageError(
+        `${name} takes ${expected} argument${expected === 1 ? "" : "s"}, got ${args.length}. Usage: ${usageOf(name, command)}`,
+      );
     }
     const base = baseUrl(values.url);
     const token = process.env.ADMIN_TOKEN;
@@ -260,10 +291,8 @@ async function main(argv: string[]): Promise<number> {
 
     return await send(base, token, await command.call(args));
   } catch (error) {
-    // parseArgs throws TypeErrors with a `code` such as ERR_PARSE_ARGS_UNKNOWN_OPTION.
-    const isParseError = String((error as { code?: unknown }).code ?? "").startsWith("ERR_PARSE_ARGS");
-    if (!(error instanceof UsageError) && !isParseError) throw error;
-    console.error(`error: ${(error as Error).message}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}`);
     return EXIT.usage;
   }
 }

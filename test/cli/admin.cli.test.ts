@@ -117,6 +117,13 @@ describe("admin tool usage", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("takes an id that begins with a dash", async () => {
+    const result = await runCli(["org:show", "-DashedId"]);
+
+    expect(result.status, JSON.stringify(result)).toBe(1);
+    expect(result.stderr).toContain("404 not_found");
+  });
+
   it("exits 2 without ADMIN_TOKEN", async () => {
     const result = await runCli(["org:show", "x"], { env: { ADMIN_TOKEN: "" } });
 
