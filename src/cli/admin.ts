@@ -241,7 +241,7 @@ interface CommandLine {
 }
 
 /**
- * Splits the arguments into the options this tool knows and positionals. Ids are base64url and
+ * Splits the arguments into the options this tool accepts and positionals. Ids are base64url and
  * may begin with "-", so everything that is not exactly one of these options is a positional;
  * an unknown option then fails the argument count.
  */
