@@ -33,6 +33,8 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  /** How long one request to the mail provider may take before it is retried later. */
+  mailTimeoutMs: number;
 }
 
 const integer = (min: number) => z.coerce.number().int().min(min);
@@ -66,6 +68,7 @@ const environmentSchema = z.object({
   PASSWORD_HASH: z.enum(["production", "cheap"]).default("production"),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  MAIL_TIMEOUT_SECONDS: integer(1).default(10),
 });
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
@@ -112,5 +115,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     passwordHash: env.PASSWORD_HASH,
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    mailTimeoutMs: env.MAIL_TIMEOUT_SECONDS * 1000,
   };
 }

@@ -50,7 +50,9 @@ export async function createServices(
     createArgon2Hasher(config.passwordHash === "cheap" ? CHEAP_ARGON2 : PRODUCTION_ARGON2, config.hashQueueLimit);
   const transport =
     overrides.transport ??
-    (config.resendApiKey ? createResendTransport(config.resendApiKey) : createDevelopmentTransport(db));
+    (config.resendApiKey
+      ? createResendTransport(config.resendApiKey, { timeoutMs: config.mailTimeoutMs })
+      : createDevelopmentTransport(db));
   const dispatcher = new MailDispatcher({
     db,
     transport,
@@ -58,6 +60,8 @@ export async function createServices(
     from: config.mailFrom,
     logger,
     now,
+    // A claim outlives a request that runs into the timeout, with room for the database writes.
+    leaseMs: 3 * config.mailTimeoutMs,
   });
   const passwords = new PasswordChecker(hasher);
   const runtime = new FlowRuntime({
