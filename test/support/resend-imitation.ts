@@ -38,7 +38,14 @@ export interface ResendImitation {
   delivered: ResendEmail[];
   /** Answers for the next requests, consumed in order; then `accept`. */
   script(...answers: ResendAnswer[]): void;
+  /** How long `accept_late` keeps the caller waiting after it keeps the mail. */
   lateMs: number;
+  /** A delay before every answer, so that concurrent senders overlap. */
+  latencyMs: number;
+  /** Idempotency keys of requests whose caller closed the connection before the answer. */
+  abandoned: (string | null)[];
+  /** Requests received with this idempotency key. */
+  requestsFor(idempotencyKey: string): number;
   close(): Promise<void>;
 }
 
@@ -63,8 +70,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-/** Starts the imitation on a free port of 127.0.0.1. */
-export async function startResendImitation(): Promise<ResendImitation> {
+/** Starts the imitation on 127.0.0.1, on `port` or else on a free port. */
+export async function startResendImitation(port = 0): Promise<ResendImitation> {
   const pending: ResendAnswer[] = [];
   const hanging = new Set<ServerResponse>();
   const byKey = new Map<string, ResendEmail>();
@@ -74,6 +81,9 @@ export async function startResendImitation(): Promise<ResendImitation> {
     requests: [],
     delivered: [],
     lateMs: 3_000,
+    latencyMs: 0,
+    abandoned: [],
+    requestsFor: (key) => imitation.requests.filter((request) => request.idempotencyKey === key).length,
     script: (...answers) => pending.push(...answers),
     close: () =>
       new Promise((resolve) => {
@@ -111,6 +121,10 @@ export async function startResendImitation(): Promise<ResendImitation> {
     const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
     const answer = pending.shift() ?? "accept";
     imitation.requests.push({ idempotencyKey, answer });
+    response.on("close", () => {
+      if (!response.writableFinished) imitation.abandoned.push(idempotencyKey);
+    });
+    if (imitation.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, imitation.latencyMs));
 
     const failure = FAILURES[answer];
     if (failure) return send(response, failure.status, { statusCode: failure.status, ...failure });
@@ -125,7 +139,10 @@ export async function startResendImitation(): Promise<ResendImitation> {
     send(response, 200, { id: email.id });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("The Resend imitation has no port.");
   imitation.url = `http://127.0.0.1:${address.port}`;
