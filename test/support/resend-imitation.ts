@@ -42,6 +42,8 @@ export interface ResendImitation {
   lateMs: number;
   /** A delay before every answer, so that concurrent senders overlap. */
   latencyMs: number;
+  /** Requests received and not answered yet. */
+  inFlight: number;
   /** Idempotency keys of requests whose caller closed the connection before the answer. */
   abandoned: (string | null)[];
   /** Requests received with this idempotency key. */
@@ -83,6 +85,7 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     lateMs: 3_000,
     latencyMs: 0,
     abandoned: [],
+    inFlight: 0,
     requestsFor: (key) => imitation.requests.filter((request) => request.idempotencyKey === key).length,
     script: (...answers) => pending.push(...answers),
     close: () =>
@@ -121,7 +124,9 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
     const answer = pending.shift() ?? "accept";
     imitation.requests.push({ idempotencyKey, answer });
+    imitation.inFlight += 1;
     response.on("close", () => {
+      imitation.inFlight -= 1;
       if (!response.writableFinished) imitation.abandoned.push(idempotencyKey);
     });
     if (imitation.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, imitation.latencyMs));
