@@ -37,6 +37,12 @@ export interface DatabaseOptions {
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 /** Any fixed number; every process that migrates this schema uses the same one. */
 const MIGRATION_LOCK_KEY = 7_264_339_101;
+/**
+ * postgres.js waits up to 20 s between reconnects by default (3^n / 100 s), and a query waits
+ * for that reconnect, so requests would hang that long while the database is down and stay
+ * slow after it is back. A short wait makes them fail fast with 503 and recover at once.
+ */
+const MAX_RECONNECT_DELAY_SECONDS = 1;
 
 /** Opens the database that the options select; it is not migrated yet. */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
@@ -47,6 +53,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       prepare: false,
       onnotice: () => {},
       connect_timeout: 10,
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_RECONNECT_DELAY_SECONDS),
     });
     const parsed = new URL(options.url);
     return {

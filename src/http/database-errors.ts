@@ -1,26 +1,46 @@
 /** Recognizes errors that mean the database cannot be reached, so the edge answers 503. */
 
 const CONNECTION_ERROR_CODES = new Set([
+  // Node's socket errors, as postgres.js passes them on.
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "ETIMEDOUT",
   "EPIPE",
   "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  // postgres.js: no connection within `connect_timeout`, or the socket closed under a query
+  // (CONNECTION_CLOSED is what a query in flight gets when PostgreSQL stops).
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
-  // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
+  // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting
+  // down), database_dropped, idle_session_timeout, too_many_connections.
   "57P01",
   "57P02",
   "57P03",
+  "57P04",
+  "57P05",
   "53300",
 ]);
 
+/**
+ * SQLSTATE class 08, connection exception. PgBouncer answers 08P01 for its own failures,
+ * such as `query_wait_timeout` while it cannot reach PostgreSQL.
+ */
+const CONNECTION_EXCEPTION_CLASS = "08";
+
+/** Tells whether an error, or one of its causes, means the database is unreachable. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (typeof code === "string") {
+      if (CONNECTION_ERROR_CODES.has(code)) return true;
+      if (code.length === 5 && code.startsWith(CONNECTION_EXCEPTION_CLASS)) return true;
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return false;
