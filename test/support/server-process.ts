@@ -15,6 +15,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Every JSON log line the process wrote, parsed, in order. */
   logs: Record<string, unknown>[];
+  /** What the process wrote that is not a JSON log line, such as a crash on standard error. */
+  otherOutput: string[];
   /** Settles when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends a signal and waits for the exit. */
@@ -92,6 +94,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     url: `http://127.0.0.1:${options.port}`,
     child,
     logs,
+    otherOutput: errors,
     exited,
     async stop(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
