@@ -22,7 +22,11 @@ const SERVER_PORT = 4454;
 const POSTGRES_PORT = 55432;
 const USERS = 10;
 
-const skipReason = processTestsSkipReason("database.restart.test.ts") ?? clusterUnavailableReason();
+const skipReason =
+  processTestsSkipReason("database.restart.test.ts") ??
+  // CI has PostgreSQL's programs, so there a missing one fails instead of skipping.
+  (process.env.CI ? null : clusterUnavailableReason());
+if (skipReason && process.env.DATABASE_URL) console.warn(`database.restart.test.ts skipped: ${skipReason}.`);
 
 let cluster: PostgresCluster | null = null;
 let database: DatabaseHandle | null = null;
