@@ -1,4 +1,4 @@
-/** Recognizes errors that mean the database cannot be reached, so the edge answers 503. */
+/** Recognizes errors that mean the database cannot be reached, so the HTTP edge responds with 503. */
 
 const CONNECTION_ERROR_CODES = new Set([
   // Node's socket errors, as postgres.js passes them on.
@@ -28,7 +28,7 @@ const CONNECTION_ERROR_CODES = new Set([
 ]);
 
 /**
- * SQLSTATE class 08, connection exception. PgBouncer answers 08P01 for its own failures,
+ * SQLSTATE class 08, connection exception. PgBouncer reports 08P01 for its own failures,
  * such as `query_wait_timeout` while it cannot reach PostgreSQL.
  */
 const CONNECTION_EXCEPTION_CLASS = "08";

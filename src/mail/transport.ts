@@ -36,7 +36,7 @@ export function createResendTransport(apiKey: string, options: ResendOptions = {
     async send(mail, idempotencyKey) {
       // The SDK hands the signal to fetch, so a timeout closes the connection instead of
       // leaving it open. Resend may still have accepted the mail: the retry carries the same
-      // idempotency key, and Resend answers it with the first mail instead of sending again.
+      // idempotency key, and Resend returns the first mail for it instead of sending again.
       const signal = AbortSignal.timeout(timeoutMs);
       const result = await resend.emails.send(
         { from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html },

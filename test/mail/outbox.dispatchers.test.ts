@@ -66,7 +66,7 @@ describe("two dispatchers", () => {
       }
       return queued;
     });
-    // Answers that take a while make both dispatchers claim while the other still sends.
+    // Responses that take a while make both dispatchers claim while the other still sends.
     resend.latencyMs = 20;
 
     await Promise.all([first.kick(), other.kick(), first.kick(), other.kick()]);

@@ -1,5 +1,5 @@
 /**
- * The outbox while Resend fails: the flow is saved whatever the provider answers, the user
+ * The outbox while Resend fails: the flow is saved whatever the provider returns, the user
  * can ask for a new code, a mail whose code a newer one voided is dropped unsent, and a
  * permanent rejection is marked failed once.
  */
@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { flowJournal } from "../../db/schema.js";
 import { type TestApp, createTestApp } from "../support/app.js";
-import { MINUTE } from "../support/clock.js";
+import { MINUTE, SECOND } from "../support/clock.js";
 import { registerWithMfa, sendEvent, uniqueEmail } from "../support/flows.js";
 import { codeOf, deliverDue, outboxRow, outboxRowsOfFlow, requestCode } from "../support/outbox.js";
 import { type ResendImitation, startResendImitation } from "../support/resend-imitation.js";
@@ -25,14 +25,21 @@ afterAll(async () => {
 });
 
 describe("outbox under provider failures", () => {
-  it("saves the flow while Resend fails", async () => {
+  it("saves the flow and backs off while Resend fails", async () => {
     const user = await registerWithMfa(app, uniqueEmail("saved"));
     resend.script("server_error", "rate_limited");
     const { flowId, row } = await requestCode(app, user.email);
 
     await deliverDue(app);
+    const afterFirst = await outboxRow(app, row.id);
+    expect(afterFirst.nextAttemptAt.getTime() - app.clock.now().getTime()).toBe(2 * SECOND);
+    // Not due yet: a round now sends nothing.
+    await deliverDue(app);
+    expect(resend.requestsFor(row.id)).toBe(1);
     app.clock.advance(MINUTE);
     await deliverDue(app);
+    const afterSecond = await outboxRow(app, row.id);
+    expect(afterSecond.nextAttemptAt.getTime() - app.clock.now().getTime()).toBe(4 * SECOND);
 
     const read = await app.request("GET", `/v1/flows/${flowId}`);
     expect(read.status, JSON.stringify(read.body)).toBe(200);

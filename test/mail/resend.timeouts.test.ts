@@ -1,6 +1,6 @@
 /**
- * Timeouts against the Resend imitation: a request that never gets an answer, and one that
- * Resend accepts but answers too late. The transport aborts both, and the retry carries the
+ * Timeouts against the Resend imitation: a request that never gets a response, and one that
+ * Resend accepts but responds to after the timeout. The transport aborts both, and the retry carries the
  * same idempotency key, so the mail is delivered once.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -11,7 +11,7 @@ import { registerWithMfa, sendEvent, uniqueEmail } from "../support/flows.js";
 import { codeOf, deliverDue, outboxRow, requestCode } from "../support/outbox.js";
 import { RESEND_TEST_KEY, type ResendImitation, startResendImitation } from "../support/resend-imitation.js";
 
-/** Short enough to keep the file quick; `lateMs` below answers well after it. */
+/** Short enough to keep the file quick; the imitation's `lateMs` is well beyond it. */
 const TIMEOUT_MS = 1_000;
 
 let resend: ResendImitation;
@@ -65,7 +65,7 @@ describe("Resend timeouts", () => {
 
     await deliverDue(app);
 
-    // Resend has the mail, but the service gave up waiting for the answer.
+    // Resend has the mail, but the service gave up waiting for the response.
     let row = await outboxRow(app, queued.id);
     expect(row.status).toBe("pending");
     expect(row.lastError).toBe(`timed out after ${TIMEOUT_MS} ms`);

@@ -61,7 +61,7 @@ function startServer(): Promise<ServerProcess> {
 describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
   beforeAll(async () => {
     resend = await startResendImitation(RESEND_PORT);
-    // Slow answers leave sends in flight when the process dies.
+    // Slow responses leave sends in flight when the process dies.
     resend.latencyMs = 300;
     database = await createTestDatabase();
   });
@@ -86,7 +86,7 @@ describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
     };
     const clients = Promise.all(seeded.map(signInTwice));
 
-    // Kill in the middle: once a third of the expected answers have come back, while Resend
+    // Kill in the middle: once a third of the expected responses have come back, while Resend
     // has a mail that the process will never hear about.
     await waitFor(
       () => outcomes.filter((outcome) => outcome.status === 200).length >= USERS && resend.inFlight > 0,
@@ -106,7 +106,7 @@ describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
     const stopped = await server.stop("SIGTERM");
     expect(stopped.code).toBe(0);
 
-    // Every flow a client followed ended authenticated; only flows whose creation answer was
+    // Every flow a client followed ended authenticated; only flows whose creation response was
     // lost in the crash stay where they were.
     expect(results.length).toBe(USERS * FLOWS_PER_USER);
     const storedFlows = await database.db.select().from(flows);

@@ -1,7 +1,7 @@
 /**
- * PostgreSQL stopped and started again under a load of sign-ins: while it is down, requests
- * answer 503 `service_unavailable` (never 500) and `/readyz` answers 503; once it is back the
- * same process serves again by itself, and the flows and mails go on where they were.
+ * PostgreSQL stopped and started again under a load of sign-ins. While it is down, requests
+ * get 503 `service_unavailable` (never 500), and so does `/readyz`. Once it is back, the same
+ * process serves again by itself, and the flows and mails go on where they were.
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

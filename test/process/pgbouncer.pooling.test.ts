@@ -1,6 +1,6 @@
 /**
  * Two service processes behind PgBouncer in transaction pooling mode, as most managed
- * PostgreSQL deployments run it: both migrate the same empty database at once, parallel
+ * PostgreSQL deployments run it. Both migrate the same empty database at once. Parallel
  * wrong codes on one flow spend exactly the allowed attempts, and parallel correct codes
  * issue exactly one session.
  */

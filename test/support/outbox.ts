@@ -34,7 +34,7 @@ export async function requestCode(app: TestApp, email: string) {
   return { flowId, row: rows[0]! };
 }
 
-/** The six-digit code in a mail's text. */
+/** Returns the six-digit code in a mail's text. */
 export function codeOf(text: string | undefined): string {
   const code = text?.match(/\b(\d{6})\b/)?.[1];
   if (!code) throw new Error(`No code in the mail text: ${text}`);

@@ -1,6 +1,6 @@
 /**
  * A PgBouncer in transaction pooling mode in front of a PostgreSQL server, started by a test
- * with its own configuration in a temp folder. PgBouncer refuses to run as root, so it runs
+ * with its own configuration in a temp folder. PgBouncer does not run as root, so it runs
  * as the `postgres` user through `runuser` when the test runs as root.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -28,8 +28,15 @@ export function pgBouncerUnavailableReason(): string | null {
   return null;
 }
 
-/** The settings the service needs from PgBouncer; the README lists them too. */
-export function pgBouncerConfig(folder: string, port: number, serverHost: string, serverPort: number): string {
+/** Renders a configuration with the settings that the README lists for the service. */
+export function pgBouncerConfig(
+  folder: string,
+  port: number,
+  serverHost: string,
+  serverPort: number,
+  extra: Record<string, string> = {},
+): string {
+  const extraLines = Object.entries(extra).map(([name, value]) => `${name} = ${value}\n`);
   return `[databases]
 * = host=${serverHost} port=${serverPort}
 
@@ -42,16 +49,22 @@ auth_file = ${join(folder, "userlist.txt")}
 pool_mode = transaction
 max_client_conn = 200
 default_pool_size = 20
+query_wait_timeout = 10
 logfile = ${join(folder, "pgbouncer.log")}
-`;
+${extraLines.join("")}`;
 }
 
-/** Starts PgBouncer on 127.0.0.1:`port` in front of `serverHost:serverPort`. */
-export async function startPgBouncer(port: number, serverHost: string, serverPort: number): Promise<PgBouncer> {
+/** Starts PgBouncer on 127.0.0.1:`port` in front of `serverHost:serverPort`, with `extra` settings. */
+export async function startPgBouncer(
+  port: number,
+  serverHost: string,
+  serverPort: number,
+  extra: Record<string, string> = {},
+): Promise<PgBouncer> {
   const folder = await createPostgresFolder("mfa-pgbouncer-");
   const configPath = join(folder, "pgbouncer.ini");
   await writeFile(join(folder, "userlist.txt"), '"postgres" ""\n', { mode: 0o644 });
-  await writeFile(configPath, pgBouncerConfig(folder, port, serverHost, serverPort), { mode: 0o644 });
+  await writeFile(configPath, pgBouncerConfig(folder, port, serverHost, serverPort, extra), { mode: 0o644 });
   const asRoot = process.getuid?.() === 0;
   const child: ChildProcess = asRoot
     ? spawn("runuser", ["-u", "postgres", "--", PGBOUNCER, configPath], { stdio: "ignore" })

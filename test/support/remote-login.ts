@@ -33,7 +33,7 @@ export interface Outcome {
   path: string;
   status: number | null;
   code?: string;
-  /** The whole body of a 5xx answer, to check that it reveals nothing. */
+  /** The whole body of a 5xx response, to check that it reveals nothing. */
   body?: unknown;
   network?: string;
 }
@@ -104,7 +104,7 @@ export async function signInThroughFailures(options: {
         flowId = created.body.id as string;
         state = created.body.state as string;
       } else {
-        // A flow created without an answer is left behind, as a real client would leave it.
+        // A flow created without a response is left behind, as a real client would leave it.
         await pause();
       }
       continue;

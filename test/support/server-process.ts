@@ -153,11 +153,11 @@ export async function callService(
 
 /**
  * Returns why the tests that start service processes cannot run, or null when they can:
- * they need PostgreSQL, because several processes share one database.
+ * they need PostgreSQL, because the test and its processes share one database.
  */
 export function processTestsSkipReason(file: string): string | null {
   if (process.env.DATABASE_URL) return null;
-  const reason = "set DATABASE_URL to run it: several service processes need one PostgreSQL database";
+  const reason = "set DATABASE_URL to run it: the service processes it starts share one PostgreSQL database";
   console.warn(`${file} skipped: ${reason}.`);
   return reason;
 }
