@@ -53,6 +53,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       prepare: false,
       onnotice: () => {},
       connect_timeout: 10,
+      // postgres.js fetches array types on each new connection in a promise that nothing
+      // awaits, so a failure there (PgBouncer reports 08P01 while PostgreSQL is down) ended
+      // the process as an unhandled rejection. The schema has no array columns.
+      fetch_types: false,
       backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_RECONNECT_DELAY_SECONDS),
     });
     const parsed = new URL(options.url);

@@ -46,7 +46,7 @@ describe.skipIf(skipReason !== null)("PostgreSQL restart", () => {
     await cluster?.destroy();
   });
 
-  it("answers 503 while down and recovers by itself", { timeout: 180_000 }, async () => {
+  it("returns 503 while down, then recovers", { timeout: 180_000 }, async () => {
     const db = database!.db;
     const seeded = await seedUsersWithMfa(db, USERS, "restart");
     const server: ServerProcess = await startServerProcess({ port: SERVER_PORT, databaseUrl: cluster!.urlOf("mfa") });

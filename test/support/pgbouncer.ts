@@ -36,22 +36,21 @@ export function pgBouncerConfig(
   serverPort: number,
   extra: Record<string, string> = {},
 ): string {
-  const extraLines = Object.entries(extra).map(([name, value]) => `${name} = ${value}\n`);
-  return `[databases]
-* = host=${serverHost} port=${serverPort}
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = ${port}
-unix_socket_dir =
-auth_type = trust
-auth_file = ${join(folder, "userlist.txt")}
-pool_mode = transaction
-max_client_conn = 200
-default_pool_size = 20
-query_wait_timeout = 10
-logfile = ${join(folder, "pgbouncer.log")}
-${extraLines.join("")}`;
+  const settings: Record<string, string> = {
+    listen_addr: "127.0.0.1",
+    listen_port: String(port),
+    unix_socket_dir: "",
+    auth_type: "trust",
+    auth_file: join(folder, "userlist.txt"),
+    logfile: join(folder, "pgbouncer.log"),
+    pool_mode: "transaction",
+    max_client_conn: "200",
+    default_pool_size: "20",
+    query_wait_timeout: "10",
+    ...extra,
+  };
+  const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`);
+  return `[databases]\n* = host=${serverHost} port=${serverPort}\n\n[pgbouncer]\n${lines.join("\n")}\n`;
 }
 
 /** Starts PgBouncer on 127.0.0.1:`port` in front of `serverHost:serverPort`, with `extra` settings. */
