@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe("Resend timeouts", () => {
-  it("retries a request that got no answer", async () => {
+  it("retries a request without a response", async () => {
     const user = await registerWithMfa(app, uniqueEmail("hang"));
     resend.script("hang");
     const { flowId, row: queued } = await requestCode(app, user.email);

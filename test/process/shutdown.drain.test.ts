@@ -38,7 +38,7 @@ describe.skipIf(skipReason !== null)("SIGTERM", () => {
     await database?.destroy();
   });
 
-  it("finishes the request in flight and exits with 0", { timeout: 60_000 }, async () => {
+  it("finishes requests and exits with 0", { timeout: 60_000 }, async () => {
     const [user] = await seedUsersWithMfa(database.db, 1, "drain");
     const server = await startServerProcess({ port: SERVER_PORT, databaseUrl: database.url!, resendUrl: resend.url });
     const created = await callService(server.url, "POST", "/v1/flows", { kind: "login" });

@@ -35,6 +35,8 @@ export interface Outcome {
   code?: string;
   /** The whole body of a 5xx response, to check that it reveals nothing. */
   body?: unknown;
+  /** The `Retry-After` header of a 5xx response. */
+  retryAfter?: string | null;
   network?: string;
 }
 
@@ -84,7 +86,8 @@ export async function signInThroughFailures(options: {
     try {
       const response = await callService(baseUrl, method, path, body);
       const code = response.body?.error?.code as string | undefined;
-      outcomes.push({ path, status: response.status, code, ...(response.status >= 500 ? { body: response.body } : {}) });
+      const failure = response.status >= 500 ? { body: response.body, retryAfter: response.headers.get("retry-after") } : {};
+      outcomes.push({ path, status: response.status, code, ...failure });
       return response;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
