@@ -13,11 +13,9 @@ import {
   type ResendCodeEvent,
   type SubmitCodeEvent,
   cancelSchema,
-  clearCode,
+  createFlowActions,
   flowGuards,
-  issueCode,
   resendCodeSchema,
-  spendAttempt,
   submitCodeSchema,
   submitPasswordSchema,
 } from "./shared.js";
@@ -36,10 +34,15 @@ export interface DisablementSubmitPasswordEvent {
   newCode: IssuedCode;
 }
 
+/** Enforcement can start after the password, so the code events carry it too. */
+interface EnforcementFact {
+  mfaEnforced: boolean;
+}
+
 export type DisablementEvent =
   | DisablementSubmitPasswordEvent
-  | SubmitCodeEvent
-  | ResendCodeEvent
+  | (SubmitCodeEvent & EnforcementFact)
+  | (ResendCodeEvent & EnforcementFact)
   | CancelEvent
   | ExpireEvent;
 
@@ -60,31 +63,17 @@ export const disablementMachine = setup({
   },
   guards: {
     ...flowGuards,
-    isMfaEnforced: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.mfaEnforced,
+    isMfaEnforced: ({ event }) => "mfaEnforced" in event && event.mfaEnforced,
     isPasswordCorrect: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.passwordValid,
     isRecentlyVerified: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.recentlyVerified,
   },
   actions: {
-    spendAttempt: assign(({ context }) => spendAttempt(context)),
-    clearCode: assign(() => clearCode()),
-    issueCode: assign(({ context, event }) =>
-      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
-    ),
+    ...createFlowActions<DisablementEvent>("disablement"),
     rememberAddress: assign(({ event }) =>
       event.type === "SUBMIT_PASSWORD" ? { sentTo: event.sentTo } : {},
     ),
-    sendCode: emit(({ event }) => ({
-      type: "codeIssued" as const,
-      code: "newCode" in event ? event.newCode.code : "",
-      purpose: "disablement" as const,
-    })),
     rejectEnforced: emit({ type: "rejected", error: "mfa_enforced_by_organization" }),
     rejectPassword: emit({ type: "rejected", error: "invalid_password" }),
-    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
-    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
-    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
-    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
-    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
     disableMfa: emit({ type: "mfaChanged", enabled: false }),
     revokeTrustedDevices: emit({ type: "trustedDevicesRevoked" }),
     endOtherSessions: emit({ type: "otherSessionsEnded" }),
@@ -93,12 +82,11 @@ export const disablementMachine = setup({
   id: "disablement",
   context: ({ input }) => input,
   initial: "awaitingPassword",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingPassword: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_PASSWORD: [
           // Enforcement is checked before the password, so a refused flow spends nothing.
           { guard: "isMfaEnforced", actions: "rejectEnforced" },
@@ -124,7 +112,9 @@ export const disablementMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: "isCodeCorrect",
@@ -139,6 +129,7 @@ export const disablementMachine = setup({
           { actions: ["spendAttempt", "rejectCode"] },
         ],
         RESEND_CODE: [
+          { guard: "isMfaEnforced", actions: "rejectEnforced" },
           { guard: "isResendLimitReached", actions: "rejectResendLimit" },
           { guard: "isResendTooSoon", actions: "rejectResendTooSoon" },
           { actions: ["issueCode", "sendCode"] },

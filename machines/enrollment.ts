@@ -10,11 +10,9 @@ import {
   type ResendCodeEvent,
   type SubmitCodeEvent,
   cancelSchema,
-  clearCode,
+  createFlowActions,
   flowGuards,
-  issueCode,
   resendCodeSchema,
-  spendAttempt,
   submitCodeSchema,
   submitPasswordSchema,
 } from "./shared.js";
@@ -56,25 +54,11 @@ export const enrollmentMachine = setup({
     isPasswordCorrect: ({ event }) => event.type === "SUBMIT_PASSWORD" && event.passwordValid,
   },
   actions: {
-    spendAttempt: assign(({ context }) => spendAttempt(context)),
-    clearCode: assign(() => clearCode()),
-    issueCode: assign(({ context, event }) =>
-      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
-    ),
+    ...createFlowActions<EnrollmentEvent>("enrollment"),
     rememberAddress: assign(({ event }) =>
       event.type === "SUBMIT_PASSWORD" ? { sentTo: event.sentTo } : {},
     ),
-    sendCode: emit(({ event }) => ({
-      type: "codeIssued" as const,
-      code: "newCode" in event ? event.newCode.code : "",
-      purpose: "enrollment" as const,
-    })),
     rejectPassword: emit({ type: "rejected", error: "invalid_password" }),
-    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
-    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
-    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
-    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
-    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
     enableMfa: emit({ type: "mfaChanged", enabled: true }),
     endOtherSessions: emit({ type: "otherSessionsEnded" }),
   },
@@ -82,12 +66,11 @@ export const enrollmentMachine = setup({
   id: "enrollment",
   context: ({ input }) => input,
   initial: "awaitingPassword",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingPassword: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_PASSWORD: [
           {
             guard: "isPasswordCorrect",
@@ -106,6 +89,7 @@ export const enrollmentMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {

@@ -1,6 +1,6 @@
 /**
- * Login flow: a password, then an emailed code when the user or the organization asks for
- * one and the device is not trusted.
+ * Login flow: a password, then an emailed code when the user enabled MFA or the organization
+ * enforces it, unless the device is trusted.
  */
 import { and, assign, emit, setup } from "xstate";
 import { z } from "zod";
@@ -13,10 +13,8 @@ import {
   type ResendCodeEvent,
   type SubmitCodeEvent,
   cancelSchema,
-  clearCode,
+  createFlowActions,
   flowGuards,
-  issueCode,
-  spendAttempt,
   passwordSchema,
   resendCodeSchema,
   submitCodeSchema,
@@ -74,21 +72,7 @@ export const loginMachine = setup({
     isDeviceRemembered: ({ event }) => event.type === "SUBMIT_CODE" && event.rememberDevice === true,
   },
   actions: {
-    spendAttempt: assign(({ context }) => spendAttempt(context)),
-    clearCode: assign(() => clearCode()),
-    issueCode: assign(({ context, event }) =>
-      "newCode" in event ? issueCode(context, event.newCode, event.now) : {},
-    ),
-    sendCode: emit(({ event }) => ({
-      type: "codeIssued" as const,
-      code: "newCode" in event ? event.newCode.code : "",
-      purpose: "login" as const,
-    })),
-    rejectCode: emit({ type: "rejected", error: "invalid_code" }),
-    rejectExpiredCode: emit({ type: "rejected", error: "code_expired" }),
-    rejectTooManyAttempts: emit({ type: "rejected", error: "too_many_attempts" }),
-    rejectResendTooSoon: emit({ type: "rejected", error: "resend_too_soon" }),
-    rejectResendLimit: emit({ type: "rejected", error: "resend_limit_reached" }),
+    ...createFlowActions<LoginEvent>("login"),
     rememberUser: assign(({ event }) =>
       event.type === "SUBMIT_CREDENTIALS" ? { userId: event.userId, sentTo: event.sentTo } : {},
     ),
@@ -107,12 +91,11 @@ export const loginMachine = setup({
   id: "login",
   context: ({ input }) => input,
   initial: "awaitingCredentials",
-  on: {
-    EXPIRE: { guard: "isFlowOverdue", target: ".expired", actions: "clearCode" },
-  },
   states: {
     awaitingCredentials: {
       on: {
+        // Only active states expire: a final state never changes again.
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CREDENTIALS: [
           {
             guard: and(["isPasswordCorrect", "isCodeSkipped"]),
@@ -136,8 +119,9 @@ export const loginMachine = setup({
     },
     awaitingCode: {
       on: {
+        EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
-          // An expired code is answered before it is compared, and spends no attempt.
+          // An expired code is rejected before it is compared, and spends no attempt.
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
             guard: and(["isCodeCorrect", "isDeviceRemembered"]),

@@ -5,6 +5,7 @@
  * and `assign` actions, so the rules are written once and every machine reads like its
  * diagram.
  */
+import { type EventObject, assign, emit } from "xstate";
 import { z } from "zod";
 
 /**
@@ -135,7 +136,7 @@ export function isCodeExpired(context: FlowContext, now: number): boolean {
   return context.codeExpiresAt === null || now >= context.codeExpiresAt;
 }
 
-/** Whether one more wrong submission uses up the attempts. */
+/** Tells whether one more wrong submission uses up the attempts. */
 export function isLastAttempt(context: FlowContext): boolean {
   return context.wrongSubmissions + 1 >= context.limits.maxWrongSubmissions;
 }
@@ -203,3 +204,33 @@ export const flowGuards = {
   isResendLimitReached: ({ context }: GuardArgs) => isResendLimitReached(context),
   isResendTooSoon: ({ context, event }: GuardArgs) => isResendTooSoon(context, event.now),
 };
+
+interface FlowEvent extends EventObject {
+  now: number;
+}
+
+/**
+ * Actions that every machine registers in its `setup`: attempts, codes and the rejections
+ * they lead to. A factory, so that each machine gets them typed with its own events.
+ */
+export function createFlowActions<TEvent extends FlowEvent>(purpose: FlowPurpose) {
+  const reject = (error: FlowRejection) =>
+    emit<FlowContext, TEvent, undefined, TEvent, FlowIntent>({ type: "rejected", error });
+  return {
+    spendAttempt: assign<FlowContext, TEvent, undefined, TEvent, never>(({ context }) => spendAttempt(context)),
+    clearCode: assign<FlowContext, TEvent, undefined, TEvent, never>(() => clearCode()),
+    issueCode: assign<FlowContext, TEvent, undefined, TEvent, never>(({ context, event }) =>
+      "newCode" in event ? issueCode(context, event.newCode as IssuedCode, event.now) : {},
+    ),
+    sendCode: emit<FlowContext, TEvent, undefined, TEvent, FlowIntent>(({ event }) => ({
+      type: "codeIssued",
+      code: "newCode" in event ? (event.newCode as IssuedCode).code : "",
+      purpose,
+    })),
+    rejectCode: reject("invalid_code"),
+    rejectExpiredCode: reject("code_expired"),
+    rejectTooManyAttempts: reject("too_many_attempts"),
+    rejectResendTooSoon: reject("resend_too_soon"),
+    rejectResendLimit: reject("resend_limit_reached"),
+  };
+}

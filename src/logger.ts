@@ -10,6 +10,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
       redact: {
         paths: ["password", "code", "token", "*.password", "*.code", "*.token", "*.authorization"],
         censor: "[redacted]",
@@ -17,6 +18,20 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/**
+ * Serializes an error without the parameters of a failed query, which can hold a login flow id
+ * (its client's only credential) or an address.
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  if (!serialized || typeof serialized !== "object") return serialized;
+  delete serialized.params;
+  if (serialized.cause && typeof serialized.cause === "object") {
+    serialized.cause = serializeError(serialized.cause);
+  }
+  return serialized;
 }
 
 /** Shortens a login flow id, which is its client's only credential, for logs. */

@@ -16,18 +16,20 @@ export interface UserWithOrganization {
   organization: OrganizationRow | null;
 }
 
-/** Finds a user with the organization, by id or by email. */
+/** Finds a user with the organization, by id or by email, optionally locking the user row. */
 export async function findUser(
   db: Database | Transaction,
   by: { id: string } | { email: string },
+  lock?: "share" | "update",
 ): Promise<UserWithOrganization | null> {
   const condition = "id" in by ? eq(users.id, by.id) : eq(users.email, normalizeEmail(by.email));
-  const [row] = await db
+  const query = db
     .select({ user: users, organization: organizations })
     .from(users)
     .leftJoin(organizations, eq(organizations.id, users.organizationId))
     .where(condition)
     .limit(1);
+  const [row] = lock ? await query.for(lock, { of: users }) : await query;
   return row ?? null;
 }
 

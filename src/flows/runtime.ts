@@ -1,7 +1,7 @@
 /**
- * The actor runtime: one event is one transaction. A flow's snapshot is read, the event is
- * checked against it, the facts that need I/O or the server secret are added, the next
- * snapshot is computed with a pure `transition()`, and snapshot, journal row, database
+ * The actor runtime: one event is one transaction. The runtime reads a flow's snapshot and
+ * checks the event against it. It then adds the facts that need I/O or the server secret and
+ * computes the next snapshot with a pure `transition()`. Snapshot, journal row, database
  * intents and outbox rows are written together before the commit.
  */
 import { eq } from "drizzle-orm";
@@ -43,7 +43,7 @@ export interface FlowRuntimeOptions {
   onMailQueued: () => void;
 }
 
-/** Who sends a request, and from what client. */
+/** The sender of a request: its session, if any, and its client. */
 export interface RequestContext {
   auth: AuthenticatedSession | null;
   userAgent: string | null;
@@ -142,11 +142,11 @@ export class FlowRuntime {
     }
     const event = parsed.data as Record<string, unknown> & { type: string };
 
-    // Checked again under the lock; checking here first avoids hashing for a dead flow.
-    checkAccepts(loaded, event.type);
-    const slow = isOverdue(loaded, this.options.now())
-      ? null
-      : await this.gatherSlowFacts(kind, event, loaded, request);
+    // Checked again under the lock; checking here first avoids hashing for a dead flow. An
+    // overdue flow goes straight to the lock, where its expiry is stored and answered first.
+    const overdue = isOverdue(loaded, this.options.now());
+    if (!overdue) checkAccepts(loaded, event.type);
+    const slow = overdue ? null : await this.gatherSlowFacts(kind, event, loaded, request);
 
     const outcome = await db.transaction(async (tx) => {
       const locked = await this.load(tx, id, request, true);
@@ -232,8 +232,15 @@ export class FlowRuntime {
     const context = snapshot.context as FlowContext;
     const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
     let trust: { id: string } | null = null;
-    // Re-read inside the lock: whether a code is required is decided at this moment.
-    const user = slow?.user ? await findUser(tx, { id: slow.user.user.id }) : null;
+    // The user row is read again and locked. Turning MFA on or off updates this row first and
+    // then ends sessions and revokes trusts, so either that change waits for this event's
+    // commit and ends what it created, or this event waits and reads the new flag. Logins only
+    // read the row (a shared lock); enrollment and disablement change it (an exclusive lock).
+    const userId = slow?.user?.user.id ?? context.userId;
+    const user =
+      userId && clientEvent.type !== "CANCEL"
+        ? await findUser(tx, { id: userId }, row.kind === "login" ? "share" : "update")
+        : null;
 
     if (clientEvent.type === "SUBMIT_CREDENTIALS") {
       const deviceToken = (clientEvent.deviceToken as string | undefined) ?? request.deviceCookie;
@@ -255,6 +262,10 @@ export class FlowRuntime {
         recentlyVerified: request.auth ? isRecentlyVerified(request.auth.session, now, config.recentVerificationMs) : false,
         mfaEnforced: user?.organization?.mfaEnforced === true,
       });
+    }
+    if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
+      // Enforcement may have started since the password, so it is read again at every step.
+      event.mfaEnforced = user?.organization?.mfaEnforced === true;
     }
     if (clientEvent.type === "SUBMIT_CODE") {
       Object.assign(event, {
@@ -303,8 +314,10 @@ export class FlowRuntime {
       flowId: row.id,
       kind: row.kind as FlowKind,
       userId: nextContext.userId,
-      loadUser: async () =>
-        user?.user ?? (nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null),
+      loadUser: memoize(async () => {
+        if (user) return user.user;
+        return nextContext.userId ? ((await findUser(tx, { id: nextContext.userId }))?.user ?? null) : null;
+      }),
       sessionId: request.auth?.session.id ?? null,
       trustId: trust?.id ?? null,
       userAgent: request.userAgent,
@@ -347,7 +360,12 @@ export class FlowRuntime {
   }
 }
 
-/** The stored form of a snapshot: its state value and context, nothing else. */
+function memoize<T>(load: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= load());
+}
+
+/** Reduces a snapshot to its stored form: the state value and the context, nothing else. */
 function persist(snapshot: AnyMachineSnapshot): { value: unknown; context: unknown } {
   return { value: snapshot.value, context: snapshot.context };
 }
@@ -356,7 +374,7 @@ function isOverdue(loaded: Loaded, now: Date): boolean {
   return loaded.snapshot.status === "active" && isFlowOverdue(loaded.snapshot.context as FlowContext, now.getTime());
 }
 
-/** Answers `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */
+/** Throws `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */
 function checkAccepts(loaded: Loaded, type: string): void {
   const kind = loaded.row.kind as FlowKind;
   const flow = toFlowView(loaded.row.id, kind, loaded.snapshot);

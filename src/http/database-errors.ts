@@ -1,4 +1,4 @@
-/** Recognizes errors that mean the database cannot be reached, so the HTTP edge responds with 503. */
+/** Recognizes errors that mean the database cannot be reached, so that the edge returns 503. */
 
 const CONNECTION_ERROR_CODES = new Set([
   // Node's socket errors, as postgres.js passes them on.

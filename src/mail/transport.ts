@@ -16,7 +16,7 @@ export type SendResult =
 
 export interface MailTransport {
   name: "resend" | "development";
-  /** Sends one mail; a retry with the same key is delivered at most once. */
+  /** Sends one mail. Resend delivers a retry with the same key once, within 24 hours. */
   send(mail: OutgoingMail, idempotencyKey: string): Promise<SendResult>;
 }
 

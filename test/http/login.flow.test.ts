@@ -216,6 +216,19 @@ describe("remembered device", () => {
 });
 
 describe("flow expiry", () => {
+  it("answers 410 before event_not_allowed and stores the expiry", async () => {
+    const flow = await createFlow(app, "login");
+    app.clock.advance(15 * MINUTE);
+
+    const response = await sendEvent(app, flow.id, { type: "SUBMIT_CODE", code: "123456" });
+
+    expect(response.status).toBe(410);
+    expect(response.body.error.code).toBe("flow_expired");
+    expect(response.body.flow.state).toBe("expired");
+    const [row] = await app.services.db.select().from(flows).where(eq(flows.id, flow.id));
+    expect(row?.state).toBe("expired");
+  });
+
   it("turns the flow expired and journals it", async () => {
     const user = await registerWithMfa(app);
     const { flowId } = await submitCredentials(app, user.email);

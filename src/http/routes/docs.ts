@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
-import type { AppEnv } from "../app.js";
+import { type AppEnv, methodNotAllowed } from "../app.js";
 import { ApiError } from "../errors.js";
 import { createOpenApiDocument } from "../openapi.js";
 
@@ -36,7 +36,9 @@ export function registerDocsRoutes(app: Hono<AppEnv>): void {
   const cache = new Map<string, string>();
 
   app.get("/openapi.json", (c) => c.json(document));
+  app.all("/openapi.json", methodNotAllowed);
   app.get("/docs", (c) => c.html(PAGE));
+  app.all("/docs", methodNotAllowed);
   app.get("/docs/assets/:name", (c) => {
     const name = c.req.param("name");
     const type = ASSETS[name];

@@ -1,13 +1,14 @@
 /** Liveness and readiness. */
 import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
-import type { AppEnv } from "../app.js";
+import { type AppEnv, methodNotAllowed } from "../app.js";
 import { ApiError } from "../errors.js";
 
 const READINESS_TIMEOUT_MS = 2_000;
 
 export function registerHealthRoutes(app: Hono<AppEnv>): void {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.all("/healthz", methodNotAllowed);
 
   app.get("/readyz", async (c) => {
     const { db, logger } = c.get("services");
@@ -25,4 +26,5 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
     }
     return c.json({ status: "ready" });
   });
+  app.all("/readyz", methodNotAllowed);
 }

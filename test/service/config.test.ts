@@ -1,0 +1,54 @@
+/** Configuration fails fast with a message that names the variable. */
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createTestApp } from "../support/app.js";
+
+const SECRET = "s".repeat(32);
+
+describe("configuration", () => {
+  it("has development defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ production: false, port: 3000, host: "127.0.0.1", dataDir: ".data", registration: "open" });
+    expect(config.flowLimits).toEqual({
+      codeTtlMs: 600_000,
+      flowTtlMs: 900_000,
+      maxWrongSubmissions: 5,
+      maxCodesPerFlow: 5,
+      resendCooldownMs: 60_000,
+    });
+    expect(config.deviceTrustTtlMs).toBe(14 * 24 * 3_600_000);
+  });
+
+  it("requires SECRET in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", RESEND_API_KEY: "re_x" })).toThrow(/SECRET is required/);
+  });
+
+  it("requires RESEND_API_KEY in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", SECRET })).toThrow(/RESEND_API_KEY is required/);
+  });
+
+  it("rejects the cheap hash in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", SECRET, RESEND_API_KEY: "re_x", PASSWORD_HASH: "cheap" })).toThrow(
+      /PASSWORD_HASH=cheap/,
+    );
+  });
+
+  it("names each invalid variable", () => {
+    expect(() => loadConfig({ PORT: "eighty", REGISTRATION: "maybe" })).toThrow(/PORT.*REGISTRATION/);
+    expect(() => loadConfig({ SECRET: "short" })).toThrow(/SECRET: must be at least 32 characters/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe("production mode", () => {
+  it("does not mount the development routes", async () => {
+    const app = await createTestApp({ env: { NODE_ENV: "production", RESEND_API_KEY: "re_unused" } });
+    try {
+      const response = await app.request("GET", "/v1/dev/mailbox");
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe("not_found");
+    } finally {
+      await app.close();
+    }
+  });
+});
