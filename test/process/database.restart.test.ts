@@ -49,17 +49,26 @@ describe.skipIf(skipReason !== null)("PostgreSQL restart", () => {
   it("returns 503 while down, then recovers", { timeout: 180_000 }, async () => {
     const db = database!.db;
     const seeded = await seedUsersWithMfa(db, USERS, "restart");
-    const server: ServerProcess = await startServerProcess({ port: SERVER_PORT, databaseUrl: cluster!.urlOf("mfa") });
+    const server: ServerProcess = await startServerProcess({
+      port: SERVER_PORT,
+      databaseUrl: cluster!.urlOf("mfa"),
+      // A mail sent while PostgreSQL went down is sent again once its short lease runs out.
+      env: { MAIL_TIMEOUT_SECONDS: "1" },
+    });
     const outcomes: Outcome[] = [];
     const readCode = readCodeFromMailbox(db);
     const deadline = Date.now() + 150_000;
     let running = true;
     let recovered = false;
-    const completedAfterRecovery = new Map<string, number>();
+    const signedInAfterRecovery = new Set<string>();
+    // Each client signs in again and again until it has done so once after the restart.
     const clients = seeded.map(async (user) => {
       while (running) {
         await signInThroughFailures({ baseUrls: [server.url], email: user.email, readCode, outcomes, deadline });
-        if (recovered) completedAfterRecovery.set(user.email, (completedAfterRecovery.get(user.email) ?? 0) + 1);
+        if (recovered) {
+          signedInAfterRecovery.add(user.email);
+          return;
+        }
       }
     });
     const completed = () => outcomes.filter((outcome) => outcome.status === 200 && outcome.path.endsWith("/events")).length;
@@ -77,7 +86,7 @@ describe.skipIf(skipReason !== null)("PostgreSQL restart", () => {
     const upAt = outcomes.length;
     await waitFor(async () => (await callService(server.url, "GET", "/readyz")).status === 200, 60_000, "/readyz");
     recovered = true;
-    await waitFor(() => completedAfterRecovery.size === USERS, 90_000, "every client to sign in after the restart");
+    await waitFor(() => signedInAfterRecovery.size === USERS, 90_000, "every client to sign in after the restart");
     running = false;
     await Promise.all(clients);
     await waitFor(
@@ -110,7 +119,7 @@ describe.skipIf(skipReason !== null)("PostgreSQL restart", () => {
     console.info(
       `database restart: process ${pid} served ${outcomes.length} requests, ${upAt - downAt} while PostgreSQL was down ` +
         `or starting, ${failures.length} got 503, 0 got 500, ${completed()} events applied, ` +
-        `${[...completedAfterRecovery.values()].reduce((sum, count) => sum + count, 0)} sign-ins after the restart`,
+        `${signedInAfterRecovery.size} clients signed in after the restart`,
     );
   });
 });
