@@ -32,6 +32,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the postgres.js pool. */
   poolSize?: number;
+  /** Called with each statement that Drizzle sends, for tests that count them. */
+  onQuery?: (query: string) => void;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
@@ -61,7 +63,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     });
     const parsed = new URL(options.url);
     return {
-      db: drizzlePostgres(client, { schema }) as unknown as Database,
+      db: drizzlePostgres(client, { schema, logger: queryLogger(options) }) as unknown as Database,
       driver: "postgres",
       location: `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`,
       close: () => client.end({ timeout: 5 }),
@@ -71,11 +73,16 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   return {
-    db: drizzlePglite(client, { schema }) as unknown as Database,
+    db: drizzlePglite(client, { schema, logger: queryLogger(options) }) as unknown as Database,
     driver: "pglite",
     location: dataDir,
     close: () => client.close(),
   };
+}
+
+function queryLogger(options: DatabaseOptions) {
+  const onQuery = options.onQuery;
+  return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
 }
 
 /** Returns the rows of a raw query result from either driver. */

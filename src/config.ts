@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from "../machines/index.js";
+import { defaultHashConcurrency } from "./passwords.js";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -30,9 +31,13 @@ export interface Config {
   recentVerificationMs: number;
   /** `production` (OWASP's Argon2id parameters) or `cheap` (benchmarks only). */
   passwordHash: "production" | "cheap";
+  /** Argon2id hashes that run at once; the others wait for a free slot. */
+  hashConcurrency: number;
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  /** Serves the web pages (sign-in, profile, development mailbox) beside the API. */
+  ui: boolean;
   /** How long one request to the mail provider may take before it is retried later. */
   mailTimeoutMs: number;
 }
@@ -66,8 +71,10 @@ const environmentSchema = z.object({
   DEVICE_TRUST_DAYS: integer(1).default(14),
   RECENT_VERIFICATION_MINUTES: integer(0).default(15),
   PASSWORD_HASH: z.enum(["production", "cheap"]).default("production"),
+  HASH_CONCURRENCY: integer(1).optional(),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  UI: flag.default(true),
   MAIL_TIMEOUT_SECONDS: integer(1).default(10),
 });
 
@@ -113,8 +120,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     deviceTrustTtlMs: env.DEVICE_TRUST_DAYS * DAY_MS,
     recentVerificationMs: env.RECENT_VERIFICATION_MINUTES * MINUTE_MS,
     passwordHash: env.PASSWORD_HASH,
+    hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(environment),
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    ui: env.UI,
     mailTimeoutMs: env.MAIL_TIMEOUT_SECONDS * 1000,
   };
 }

@@ -3,7 +3,11 @@ import { pino } from "pino";
 
 export type Logger = pino.Logger;
 
-/** Creates the service's logger; redaction is a second guard, since no secret is logged. */
+/**
+ * Creates the service's logger; redaction is a second guard, since no secret is logged. Lines
+ * go to standard output asynchronously: under load, lines written while a write is in
+ * progress leave in one system call, and pino flushes what is left when the process exits.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -16,7 +20,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: "[redacted]",
       },
     },
-    destination,
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 

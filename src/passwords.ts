@@ -1,6 +1,7 @@
 /** Password hashing with Argon2id, on a bounded queue so that a burst of sign-ins cannot pile up. */
 import { hash, verify } from "@node-rs/argon2";
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -20,20 +21,49 @@ export class HashQueueFullError extends Error {
   }
 }
 
-/** Creates an Argon2id hasher that rejects work beyond `queueLimit` hashes in flight. */
+/** Threads in libuv's pool, which runs @node-rs/argon2's work, fs, dns.lookup and zlib. */
+export function threadPoolSize(environment: NodeJS.ProcessEnv = process.env): number {
+  const size = Number(environment.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size > 0 ? size : 4;
+}
+
+/**
+ * Hashes that may run at once: one per core, but never more than the thread pool minus two
+ * threads, which stay free for file writes and DNS lookups so that nothing else waits
+ * behind queued hashes. Each running hash also uses its memory cost (19 MiB in production).
+ */
+export function defaultHashConcurrency(environment: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.min(availableParallelism(), threadPoolSize(environment) - 2));
+}
+
+/**
+ * Creates an Argon2id hasher that runs at most `concurrency` hashes at once on libuv's
+ * thread pool, queues the rest here, and rejects work beyond `queueLimit` hashes in flight.
+ */
 export function createArgon2Hasher(
   parameters: typeof PRODUCTION_ARGON2,
   queueLimit: number,
+  concurrency = defaultHashConcurrency(),
 ): PasswordHasher {
   // @node-rs/argon2 uses Argon2id unless told otherwise.
   const options = { ...parameters };
   let inFlight = 0;
+  let running = 0;
+  const waiting: (() => void)[] = [];
 
   async function bounded<T>(work: () => Promise<T>): Promise<T> {
     if (inFlight >= queueLimit) throw new HashQueueFullError();
     inFlight += 1;
     try {
-      return await work();
+      // Hashes wait here rather than in libuv's queue, where they would delay other work.
+      if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+      running += 1;
+      try {
+        return await work();
+      } finally {
+        running -= 1;
+        waiting.shift()?.();
+      }
     } finally {
       inFlight -= 1;
     }

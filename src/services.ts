@@ -47,7 +47,11 @@ export async function createServices(
   const keys = deriveKeys(secret);
   const hasher =
     overrides.hasher ??
-    createArgon2Hasher(config.passwordHash === "cheap" ? CHEAP_ARGON2 : PRODUCTION_ARGON2, config.hashQueueLimit);
+    createArgon2Hasher(
+      config.passwordHash === "cheap" ? CHEAP_ARGON2 : PRODUCTION_ARGON2,
+      config.hashQueueLimit,
+      config.hashConcurrency,
+    );
   const transport =
     overrides.transport ??
     (config.resendApiKey

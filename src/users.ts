@@ -1,7 +1,7 @@
 /** Users and their organizations. Emails are stored lower-cased. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.js";
-import { organizations, users } from "../db/schema.js";
+import { flows, organizations, users } from "../db/schema.js";
 import { createId } from "./crypto.js";
 import { ApiError } from "./http/errors.js";
 import type { PasswordHasher } from "./passwords.js";
@@ -16,13 +16,21 @@ export interface UserWithOrganization {
   organization: OrganizationRow | null;
 }
 
-/** Finds a user with the organization, by id or by email, optionally locking the user row. */
+/**
+ * Finds a user with the organization, by id, by email or as the user of a flow, optionally
+ * locking the user row.
+ */
 export async function findUser(
   db: Database | Transaction,
-  by: { id: string } | { email: string },
-  lock?: "share" | "update",
+  by: { id: string } | { email: string } | { flowId: string },
+  lock?: "share" | "no key update",
 ): Promise<UserWithOrganization | null> {
-  const condition = "id" in by ? eq(users.id, by.id) : eq(users.email, normalizeEmail(by.email));
+  const condition =
+    "id" in by
+      ? eq(users.id, by.id)
+      : "email" in by
+        ? eq(users.email, normalizeEmail(by.email))
+        : eq(users.id, sql`(select ${flows.userId} from ${flows} where ${flows.id} = ${by.flowId})`);
   const query = db
     .select({ user: users, organization: organizations })
     .from(users)

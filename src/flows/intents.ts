@@ -6,9 +6,9 @@ import { users } from "../../db/schema.js";
 import { recordAudit } from "../audit.js";
 import type { Config } from "../config.js";
 import type { SecretKeys } from "../crypto.js";
-import { createDeviceTrust, markDeviceTrustUsed, revokeDeviceTrusts } from "../device-trusts.js";
+import { type IssuedDeviceTrust, createDeviceTrust, markDeviceTrustUsed, revokeDeviceTrusts } from "../device-trusts.js";
 import { dropPendingCodeMails, queueMail } from "../mail/outbox.js";
-import { type UserRow, createSession, revokeUserSessions } from "../sessions.js";
+import { type IssuedSession, type UserRow, createSession, revokeUserSessions } from "../sessions.js";
 import type { LoginOutput } from "./view.js";
 
 export interface IntentContext {
@@ -23,6 +23,8 @@ export interface IntentContext {
   /** The device trust that let this sign-in skip the code. */
   trustId: string | null;
   userAgent: string | null;
+  /** Whether the flow issued a code before this event, so that a code mail may be pending. */
+  codeIssuedBefore: boolean;
   codeTtlMinutes: number;
   now: Date;
   config: Config;
@@ -35,48 +37,60 @@ export interface AppliedIntents {
   mailQueued: boolean;
 }
 
-/** Applies each intent in order; mail goes to the outbox, never out directly. */
+/**
+ * Applies each intent in order; mail goes to the outbox, never out directly. The writes read
+ * nothing that another write of the same event produces, so they are sent together and share
+ * one round trip; PostgreSQL still runs them in the order they were sent.
+ */
 export async function applyIntents(tx: Transaction, context: IntentContext): Promise<AppliedIntents> {
   const { config, flowId, keys, now, userId } = context;
   const applied: AppliedIntents = { mailQueued: false };
-  const audit = (type: string, details?: Record<string, unknown>) =>
-    recordAudit(tx, { actor: "user", type, userId, flowId, details });
-  const mail = async (template: Parameters<typeof queueMail>[2]["mail"]) => {
-    const user = await context.loadUser();
-    if (!user) return;
-    await queueMail(tx, keys.outboxKey, { recipient: user.email, mail: template, flowId, userId: user.id, now });
-    applied.mailQueued = true;
+  const writes: Promise<unknown>[] = [];
+  const send = <T>(write: PromiseLike<T>): Promise<T> => {
+    const started = Promise.resolve(write);
+    // Promise.all below reports the first failure; the others must not go unhandled meanwhile.
+    started.catch(() => {});
+    writes.push(started);
+    return started;
   };
+  const audit = (type: string, details?: Record<string, unknown>) =>
+    send(recordAudit(tx, { actor: "user", type, userId, flowId, details }));
+  const mail = (template: Parameters<typeof queueMail>[2]["mail"]) =>
+    send(
+      (async () => {
+        const user = await context.loadUser();
+        if (!user) return;
+        await queueMail(tx, keys.outboxKey, { recipient: user.email, mail: template, flowId, userId: user.id, now });
+        applied.mailQueued = true;
+      })(),
+    );
+  let session: Promise<IssuedSession> | null = null;
+  let trust: Promise<IssuedDeviceTrust> | null = null;
 
   for (const intent of context.intents) {
     if (intent.type !== "rejected" && !userId) throw new Error(`Intent ${intent.type} without a user.`);
     const owner = userId as string;
     switch (intent.type) {
       case "rejected":
-        if (intent.error === "too_many_attempts") await audit("flow_locked", { kind: context.kind });
+        if (intent.error === "too_many_attempts") audit("flow_locked", { kind: context.kind });
         break;
       case "codeIssued":
-        // A new code voids the previous one, so its queued mail must not go out.
-        await dropPendingCodeMails(tx, flowId);
-        await mail({ template: "code", purpose: intent.purpose, code: intent.code, validMinutes: context.codeTtlMinutes });
+        // A new code voids the previous one, so its queued mail must not go out. The drop
+        // must run before the new mail is queued, and a flow's first code has none to void.
+        if (context.codeIssuedBefore) await dropPendingCodeMails(tx, flowId);
+        mail({ template: "code", purpose: intent.purpose, code: intent.code, validMinutes: context.codeTtlMinutes });
         break;
       case "sessionIssued": {
-        const session = await createSession(tx, owner, intent.method, now, config.sessionTtlMs);
-        applied.output = { sessionToken: session.token, sessionExpiresAt: session.expiresAt.toISOString() };
+        session = send(createSession(tx, owner, intent.method, now, config.sessionTtlMs));
         if (intent.method === "trusted_device" && context.trustId) {
-          await markDeviceTrustUsed(tx, context.trustId, now);
+          send(markDeviceTrustUsed(tx, context.trustId, now));
         }
         break;
       }
       case "deviceTrusted": {
-        const trust = await createDeviceTrust(tx, owner, context.userAgent, now, config.deviceTrustTtlMs);
-        applied.deviceTrust = { token: trust.token, expiresAt: trust.expiresAt };
-        if (applied.output) {
-          applied.output.deviceToken = trust.token;
-          applied.output.deviceTrustExpiresAt = trust.expiresAt.toISOString();
-        }
-        await audit("device_trusted", { trustedDeviceId: trust.id });
-        await mail({
+        trust = send(createDeviceTrust(tx, owner, context.userAgent, now, config.deviceTrustTtlMs));
+        send(trust.then((created) => audit("device_trusted", { trustedDeviceId: created.id })));
+        mail({
           template: "device_trusted",
           userAgent: context.userAgent,
           validDays: Math.round(config.deviceTrustTtlMs / 86_400_000),
@@ -84,16 +98,30 @@ export async function applyIntents(tx: Transaction, context: IntentContext): Pro
         break;
       }
       case "mfaChanged":
-        await tx.update(users).set({ mfaEnabled: intent.enabled, updatedAt: now }).where(eq(users.id, owner));
-        await audit(intent.enabled ? "mfa_enabled" : "mfa_disabled");
-        await mail({ template: intent.enabled ? "mfa_enabled" : "mfa_disabled" });
+        send(tx.update(users).set({ mfaEnabled: intent.enabled, updatedAt: now }).where(eq(users.id, owner)));
+        audit(intent.enabled ? "mfa_enabled" : "mfa_disabled");
+        mail({ template: intent.enabled ? "mfa_enabled" : "mfa_disabled" });
         break;
       case "trustedDevicesRevoked":
-        await revokeDeviceTrusts(tx, owner, now);
+        send(revokeDeviceTrusts(tx, owner, now));
         break;
       case "otherSessionsEnded":
-        await revokeUserSessions(tx, owner, context.sessionId, now);
+        send(revokeUserSessions(tx, owner, context.sessionId, now));
         break;
+    }
+  }
+  await Promise.all(writes);
+
+  if (session) {
+    const issued = await session;
+    applied.output = { sessionToken: issued.token, sessionExpiresAt: issued.expiresAt.toISOString() };
+  }
+  if (trust) {
+    const created = await trust;
+    applied.deviceTrust = { token: created.token, expiresAt: created.expiresAt };
+    if (applied.output) {
+      applied.output.deviceToken = created.token;
+      applied.output.deviceTrustExpiresAt = created.expiresAt.toISOString();
     }
   }
   return applied;

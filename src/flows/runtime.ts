@@ -64,10 +64,22 @@ interface Loaded {
   snapshot: AnyMachineSnapshot;
 }
 
+type ClientEvent = Record<string, unknown> & { type: string };
+
+/** Event types whose facts include a password hash, computed before the row lock. */
+const SLOW_EVENT_TYPES = new Set(["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD"]);
+
 /** Facts gathered before the row lock, because computing them is slow (a password hash). */
 interface SlowFacts {
   passwordValid: boolean;
   user: UserWithOrganization | null;
+}
+
+/** Facts read under the row lock, in the same round trip as the lock. */
+interface LockedFacts {
+  user: UserWithOrganization | null;
+  /** The trust that the presented device token names, when the password verified. */
+  trust: { id: string } | null;
 }
 
 export class FlowRuntime {
@@ -95,7 +107,8 @@ export class FlowRuntime {
     // A login flow id is its client's only credential, so it gets 192 random bits.
     const id = createId(24);
     await db.transaction(async (tx) => {
-      await tx.insert(flows).values({
+      // Both rows go out together, in one round trip.
+      const flow = tx.insert(flows).values({
         id,
         kind,
         userId,
@@ -107,7 +120,7 @@ export class FlowRuntime {
         createdAt: now,
         updatedAt: now,
       });
-      await tx.insert(flowJournal).values({
+      const journal = tx.insert(flowJournal).values({
         flowId: id,
         flowVersion: 1,
         eventType: "xstate.init",
@@ -115,6 +128,7 @@ export class FlowRuntime {
         state: String(snapshot.value),
         createdAt: now,
       });
+      await Promise.all([flow, journal]);
     });
     this.log(request, kind, id).info({ event: "flow.created" }, "flow created");
     return toFlowView(id, kind, snapshot);
@@ -134,32 +148,41 @@ export class FlowRuntime {
   /** Applies one client event to a flow; a rejected event throws an `ApiError` with the flow. */
   async send(id: string, body: unknown, request: RequestContext): Promise<EventResult> {
     const { db } = this.options;
-    const loaded = await this.load(db, id, request, false);
-    const kind = loaded.row.kind as FlowKind;
-    const parsed = flowDefinitions[kind].eventSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new ApiError("invalid_request", { message: describeIssues(parsed.error.issues) });
+    // Events that need a password hash are checked before the lock too, so that a dead flow
+    // costs no hash. Every other event is read, checked and applied under the lock alone.
+    let loaded: Loaded | null = null;
+    let event: ClientEvent | null = null;
+    let slow: SlowFacts | null = null;
+    const eventType = eventTypeOf(body);
+    if (SLOW_EVENT_TYPES.has(eventType)) {
+      loaded = await this.load(db, id, request, false);
+      event = parseEvent(loaded, body);
+      // An overdue flow goes straight to the lock, where its expiry is stored and answered.
+      if (!isOverdue(loaded, this.options.now())) {
+        checkAccepts(loaded, event.type);
+        slow = await this.gatherSlowFacts(loaded.row.kind as FlowKind, event, loaded, request);
+      }
     }
-    const event = parsed.data as Record<string, unknown> & { type: string };
-
-    // Checked again under the lock; checking here first avoids hashing for a dead flow. An
-    // overdue flow goes straight to the lock, where its expiry is stored and answered first.
-    const overdue = isOverdue(loaded, this.options.now());
-    if (!overdue) checkAccepts(loaded, event.type);
-    const slow = overdue ? null : await this.gatherSlowFacts(kind, event, loaded, request);
 
     const outcome = await db.transaction(async (tx) => {
-      const locked = await this.load(tx, id, request, true);
+      // The facts that need the row lock are read in the same round trip as the lock.
+      const [locked, facts] = await Promise.all([
+        this.load(tx, id, request, true),
+        this.readLockedFacts(tx, id, eventType, slow, event, request),
+      ]);
+      const kind = locked.row.kind as FlowKind;
+      const lockedEvent = event ?? parseEvent(locked, body);
       if (isOverdue(locked, this.options.now())) {
-        return { expired: await this.storeExpiry(tx, locked), applied: null };
+        return { kind, expired: await this.storeExpiry(tx, locked), applied: null };
       }
-      checkAccepts(locked, event.type);
-      if (slow && locked.row.version !== loaded.row.version) {
+      checkAccepts(locked, lockedEvent.type);
+      if (loaded && slow && locked.row.version !== loaded.row.version) {
         throw new ApiError("conflict", { flow: toFlowView(id, kind, locked.snapshot) });
       }
-      return { expired: null, applied: await this.apply(tx, locked, event, slow, request) };
+      return { kind, expired: null, applied: await this.apply(tx, locked, lockedEvent, slow, facts, request) };
     });
 
+    const { kind } = outcome;
     if (outcome.expired) {
       throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
     }
@@ -169,11 +192,41 @@ export class FlowRuntime {
     const rejection = intents.find((intent) => intent.type === "rejected");
     const flow = toFlowView(id, kind, snapshot, applied.output);
     this.log(request, kind, id, snapshot).info(
-      { event: event.type, outcome: rejection?.error ?? "ok", state: flow.state },
+      { event: eventType, outcome: rejection?.error ?? "ok", state: flow.state },
       "flow event applied",
     );
     if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now());
     return { flow, deviceTrust: applied.deviceTrust };
+  }
+
+  /**
+   * Reads, inside the transaction, what must be current when the event applies: the user
+   * (whether a code is required or enforced is decided at this moment) and the presented
+   * device trust.
+   *
+   * The user row is locked. Turning MFA on or off updates this row first and then ends
+   * sessions and revokes trusts, so either that change waits for this event's commit and ends
+   * what it created, or this event waits and reads the new flag. `FOR NO KEY UPDATE` is the
+   * lock that the update itself takes, so two events of one user never deadlock upgrading it.
+   */
+  private async readLockedFacts(
+    tx: Transaction,
+    flowId: string,
+    eventType: string,
+    slow: SlowFacts | null,
+    event: ClientEvent | null,
+    request: RequestContext,
+  ): Promise<LockedFacts> {
+    if (eventType === "CANCEL") return { user: null, trust: null };
+    const userId = slow?.user?.user.id;
+    if (slow && !userId) return { user: null, trust: null };
+    const deviceToken =
+      event?.type === "SUBMIT_CREDENTIALS" ? ((event.deviceToken as string | undefined) ?? request.deviceCookie) : null;
+    const [user, trust] = await Promise.all([
+      findUser(tx, userId ? { id: userId } : { flowId }, "no key update"),
+      userId && slow?.passwordValid && deviceToken ? findDeviceTrust(tx, userId, deviceToken, this.options.now()) : null,
+    ]);
+    return { user, trust: user ? trust : null };
   }
 
   /** Loads a flow and checks that the caller may use it. */
@@ -222,8 +275,9 @@ export class FlowRuntime {
   private async apply(
     tx: Transaction,
     loaded: Loaded,
-    clientEvent: Record<string, unknown> & { type: string },
+    clientEvent: ClientEvent,
     slow: SlowFacts | null,
+    facts: LockedFacts,
     request: RequestContext,
   ) {
     const { config, keys } = this.options;
@@ -231,22 +285,9 @@ export class FlowRuntime {
     const { row, machine, snapshot } = loaded;
     const context = snapshot.context as FlowContext;
     const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
-    let trust: { id: string } | null = null;
-    // The user row is read again and locked. Turning MFA on or off updates this row first and
-    // then ends sessions and revokes trusts, so either that change waits for this event's
-    // commit and ends what it created, or this event waits and reads the new flag. Logins only
-    // read the row (a shared lock); enrollment and disablement change it (an exclusive lock).
-    const userId = slow?.user?.user.id ?? context.userId;
-    const user =
-      userId && clientEvent.type !== "CANCEL"
-        ? await findUser(tx, { id: userId }, row.kind === "login" ? "share" : "update")
-        : null;
+    const { user, trust } = facts;
 
     if (clientEvent.type === "SUBMIT_CREDENTIALS") {
-      const deviceToken = (clientEvent.deviceToken as string | undefined) ?? request.deviceCookie;
-      if (user && slow?.passwordValid && deviceToken) {
-        trust = await findDeviceTrust(tx, user.user.id, deviceToken, now);
-      }
       Object.assign(event, {
         userId: user?.user.id ?? null,
         sentTo: user ? maskEmail(user.user.email) : null,
@@ -284,31 +325,39 @@ export class FlowRuntime {
       .filter((action) => action.type === "xstate.emit")
       .map((action) => (action.params as { event: FlowIntent }).event);
     const rejection = intents.find((intent) => intent.type === "rejected");
-    const changed = JSON.stringify(persist(next)) !== JSON.stringify(persist(snapshot));
+    const stored = persist(next);
+    const changed = JSON.stringify(stored) !== JSON.stringify(persist(snapshot));
     const version = changed ? row.version + 1 : row.version;
     const nextContext = next.context as FlowContext;
 
-    if (changed) {
-      await tx
-        .update(flows)
-        .set({
-          snapshot: persist(next),
-          state: String(next.value),
-          status: next.status === "active" ? "active" : "done",
-          version,
-          userId: nextContext.userId,
-          updatedAt: now,
-        })
-        .where(eq(flows.id, row.id));
-    }
-    await tx.insert(flowJournal).values({
-      flowId: row.id,
-      flowVersion: version,
-      eventType: clientEvent.type,
-      outcome: rejection?.error ?? "ok",
-      state: String(next.value),
-      createdAt: now,
-    });
+    // The snapshot, the journal row and the intents' writes go out together: one round trip.
+    const update = changed
+      ? tx
+          .update(flows)
+          .set({
+            snapshot: stored,
+            state: String(next.value),
+            status: next.status === "active" ? "active" : "done",
+            version,
+            userId: nextContext.userId,
+            updatedAt: now,
+          })
+          .where(eq(flows.id, row.id))
+          .execute()
+      : null;
+    const journal = tx
+      .insert(flowJournal)
+      .values({
+        flowId: row.id,
+        flowVersion: version,
+        eventType: clientEvent.type,
+        outcome: rejection?.error ?? "ok",
+        state: String(next.value),
+        createdAt: now,
+      })
+      .execute();
+    update?.catch(() => {});
+    journal.catch(() => {});
     const applied: AppliedIntents = await applyIntents(tx, {
       intents,
       flowId: row.id,
@@ -321,12 +370,14 @@ export class FlowRuntime {
       sessionId: request.auth?.session.id ?? null,
       trustId: trust?.id ?? null,
       userAgent: request.userAgent,
+      codeIssuedBefore: context.codesSent > 0,
       codeTtlMinutes: Math.round(nextContext.limits.codeTtlMs / 60_000),
       now,
       config,
       keys,
     });
-    return { snapshot: next, intents, applied };
+    await Promise.all([update, journal]);
+    return { snapshot: next, intents, applied, eventType: clientEvent.type };
   }
 
   /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
@@ -372,6 +423,21 @@ function persist(snapshot: AnyMachineSnapshot): { value: unknown; context: unkno
 
 function isOverdue(loaded: Loaded, now: Date): boolean {
   return loaded.snapshot.status === "active" && isFlowOverdue(loaded.snapshot.context as FlowContext, now.getTime());
+}
+
+/** Returns the `type` of a JSON body, before the body is validated. */
+function eventTypeOf(body: unknown): string {
+  const type = typeof body === "object" && body !== null ? (body as { type?: unknown }).type : undefined;
+  return typeof type === "string" ? type : "";
+}
+
+/** Validates a body against the strict event schema of the flow's kind. */
+function parseEvent(loaded: Loaded, body: unknown): ClientEvent {
+  const parsed = flowDefinitions[loaded.row.kind as FlowKind].eventSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError("invalid_request", { message: describeIssues(parsed.error.issues) });
+  }
+  return parsed.data as ClientEvent;
 }
 
 /** Throws `flow_expired`, `flow_finished` or `event_not_allowed` for an event that cannot apply. */

@@ -14,6 +14,7 @@ import { registerFlowRoutes } from "./routes/flows.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
 import { registerUserRoutes } from "./routes/users.js";
+import { registerWebRoutes } from "../web/routes.js";
 
 export interface AppEnv {
   Variables: {
@@ -70,6 +71,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerMachineRoutes(app);
   registerDocsRoutes(app);
   if (!services.config.production) registerDevRoutes(app);
+  if (services.config.ui) registerWebRoutes(app, services.config);
 
   app.notFound((c) => c.json(new ApiError("not_found").toBody(), 404));
   app.onError((error, c) => {

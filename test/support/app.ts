@@ -3,9 +3,10 @@
  * hasher and the development mailbox, and drives it through `app.request()`.
  */
 import { desc, eq } from "drizzle-orm";
+import type { Hono } from "hono";
 import { devMailbox } from "../../db/schema.js";
 import { loadConfig } from "../../src/config.js";
-import { createApp } from "../../src/http/app.js";
+import { type AppEnv, createApp } from "../../src/http/app.js";
 import { createLogger } from "../../src/logger.js";
 import { type MailTransport, createResendTransport } from "../../src/mail/transport.js";
 import { type Services, createServices } from "../../src/services.js";
@@ -30,6 +31,8 @@ export interface RequestOptions {
 }
 
 export interface TestApp {
+  /** The Hono application, for tests that serve it over a real socket. */
+  app: Hono<AppEnv>;
   services: Services;
   database: TestDatabase;
   clock: TestClock;
@@ -47,11 +50,13 @@ export interface TestAppOptions {
   /** Sends mail through the real Resend SDK to this imitation instead of the development mailbox. */
   resend?: ResendImitation;
   transport?: MailTransport;
+  /** Called with each statement sent to the database. */
+  onQuery?: (query: string) => void;
 }
 
 /** Creates the application on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ onQuery: options.onQuery });
   const clock = new TestClock();
   const hasher = createCountingHasher();
   const logs: Record<string, unknown>[] = [];
@@ -90,6 +95,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
 
   return {
+    app,
     services,
     database,
     clock,

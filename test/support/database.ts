@@ -16,11 +16,13 @@ export interface TestDatabase extends DatabaseHandle {
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
 /** Creates an empty database for one test file, migrated unless `migrated` is false. */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrated?: boolean; onQuery?: (query: string) => void } = {},
+): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
-    const handle = openDatabase({ dataDir: "memory://" });
+    const handle = openDatabase({ dataDir: "memory://", onQuery: options.onQuery });
     if (migrated) await migrate(handle.db);
     return { ...handle, url: null, destroy: () => handle.close() };
   }
@@ -29,7 +31,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   await admin.unsafe(`create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
-  const handle = openDatabase({ url: url.toString(), poolSize: 5 });
+  const handle = openDatabase({ url: url.toString(), poolSize: 5, onQuery: options.onQuery });
   if (migrated) await migrate(handle.db);
   return {
     ...handle,

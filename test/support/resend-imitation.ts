@@ -36,6 +36,8 @@ export interface ResendImitation {
   requests: { idempotencyKey: string | null; answer: ResendAnswer }[];
   /** Mails accepted, one per idempotency key. */
   delivered: ResendEmail[];
+  /** Called with each mail when it is first accepted, for callers that wait for mail. */
+  onDelivered: ((email: ResendEmail) => void) | null;
   /** Answers for the next requests, consumed in order; then `accept`. */
   script(...answers: ResendAnswer[]): void;
   /** How long `accept_late` keeps the caller waiting after it keeps the mail. */
@@ -82,6 +84,7 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     url: "",
     requests: [],
     delivered: [],
+    onDelivered: null,
     lateMs: 3_000,
     latencyMs: 0,
     abandoned: [],
@@ -110,6 +113,7 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     };
     if (idempotencyKey) byKey.set(idempotencyKey, email);
     imitation.delivered.push(email);
+    imitation.onDelivered?.(email);
     return email;
   }
 
