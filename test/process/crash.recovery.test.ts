@@ -77,17 +77,17 @@ describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
     const outcomes: Outcome[] = [];
     const readCode = readCodeFromImitation();
     const deadline = Date.now() + 120_000;
-    const signInTwice = async (user: SeededUser) => {
+    const signInEachRound = async (user: SeededUser) => {
       const results = [];
       for (let round = 0; round < FLOWS_PER_USER; round += 1) {
         results.push(await signInThroughFailures({ baseUrls: [`http://127.0.0.1:${SERVER_PORT}`], email: user.email, readCode, outcomes, deadline }));
       }
       return results;
     };
-    const clients = Promise.all(seeded.map(signInTwice));
+    const clients = Promise.all(seeded.map(signInEachRound));
 
-    // Kill in the middle: once a third of the expected responses have come back, while Resend
-    // has a mail that the process will never hear about.
+    // Kill in the middle: once as many events and reads have succeeded as there are clients,
+    // while Resend has a mail that the process will never hear about.
     await waitFor(
       () => outcomes.filter((outcome) => outcome.status === 200).length >= USERS && resend.inFlight > 0,
       60_000,
@@ -95,7 +95,7 @@ describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
     );
     const killed = await server.stop("SIGKILL");
     expect(killed.signal).toBe("SIGKILL");
-    const answeredBeforeKill = outcomes.length;
+    const respondedBeforeKill = outcomes.length;
     server = await startServer();
     const results = (await clients).flat();
     await waitFor(
@@ -151,7 +151,7 @@ describe.skipIf(skipReason !== null)("service killed with SIGKILL", () => {
     expect(resentAfterCrash).toBeGreaterThan(0);
     expect(outcomes.filter((outcome) => outcome.status !== null && outcome.status >= 500)).toEqual([]);
     console.info(
-      `crash: ${storedFlows.length} flows, ${outcomes.length} requests (${answeredBeforeKill} before the kill, ` +
+      `crash: ${storedFlows.length} flows, ${outcomes.length} requests (${respondedBeforeKill} before the kill, ` +
         `${networkFailures} failed on the network), ${outbox.length} mails committed, ` +
         `${resend.delivered.length} delivered, ${resend.requests.length} provider requests, ` +
         `${resentAfterCrash} resent with the same key, 0 lost`,
