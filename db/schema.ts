@@ -10,6 +10,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -67,6 +68,7 @@ export const sessions = pgTable(
   (table) => [
     uniqueIndex("sessions_token_hash_key").on(table.tokenHash),
     index("sessions_user_id_idx").on(table.userId),
+    index("sessions_expires_at_idx").on(table.expiresAt),
   ],
 );
 
@@ -89,6 +91,7 @@ export const trustedDevices = pgTable(
   (table) => [
     uniqueIndex("trusted_devices_token_hash_key").on(table.tokenHash),
     index("trusted_devices_user_id_idx").on(table.userId),
+    index("trusted_devices_expires_at_idx").on(table.expiresAt),
   ],
 );
 
@@ -117,6 +120,8 @@ export const flows = pgTable(
   (table) => [
     index("flows_user_id_idx").on(table.userId),
     index("flows_updated_at_idx").on(table.updatedAt),
+    // The retention job deletes flows by these two times.
+    index("flows_expires_at_idx").on(table.expiresAt),
   ],
 );
 
@@ -164,6 +169,10 @@ export const mailOutbox = pgTable(
       .on(table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
     index("mail_outbox_flow_id_idx").on(table.flowId),
+    // The retention job deletes sent, failed and dropped rows by age.
+    index("mail_outbox_finished_idx")
+      .on(table.createdAt)
+      .where(sql`${table.status} <> 'pending'`),
   ],
 );
 
@@ -195,6 +204,46 @@ export const auditEvents = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index("audit_events_user_id_idx").on(table.userId, table.createdAt)],
+);
+
+/**
+ * Failed sign-ins per lower-cased email address, registered or not, which drive the sign-in
+ * pause. Every process updates a row with one `INSERT ... ON CONFLICT DO UPDATE`, so parallel
+ * flows for one address count exactly.
+ */
+export const signInFailures = pgTable(
+  "sign_in_failures",
+  {
+    /** Lower-cased; an address without an account is counted too. */
+    email: text("email").primaryKey(),
+    /** Failures in a row since the last sign-in that reached `authenticated`. */
+    failures: integer("failures").notNull().default(0),
+    /** Sign-in for the address is paused until then; null when no pause was ever started. */
+    pausedUntil: time("paused_until"),
+    /** When the owner was last mailed that a pause started; at most once a day. */
+    ownerNotifiedAt: time("owner_notified_at"),
+    updatedAt: time("updated_at").notNull().defaultNow(),
+  },
+  (table) => [index("sign_in_failures_updated_at_idx").on(table.updatedAt)],
+);
+
+/**
+ * Requests per client address in one-minute windows, for the per-client limit; kept in the
+ * database so that every process counts against the same number.
+ */
+export const rateLimitWindows = pgTable(
+  "rate_limit_windows",
+  {
+    /** The client address, from the socket or from `X-Forwarded-For` with `TRUST_PROXY`. */
+    client: text("client").notNull(),
+    /** Start of the minute that the requests fall in. */
+    windowStart: time("window_start").notNull(),
+    requests: integer("requests").notNull(),
+  },
+  (table) => [
+    primaryKey({ name: "rate_limit_windows_pkey", columns: [table.client, table.windowStart] }),
+    index("rate_limit_windows_window_start_idx").on(table.windowStart),
+  ],
 );
 
 /** Values that every process must share, such as the development secret. */

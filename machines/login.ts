@@ -2,7 +2,7 @@
  * Login flow: a password, then an emailed code when the user enabled MFA or the organization
  * enforces it, unless the device is trusted.
  */
-import { and, assign, emit, setup } from "xstate";
+import { and, assign, emit, not, setup } from "xstate";
 import { z } from "zod";
 import {
   type CancelEvent,
@@ -34,12 +34,19 @@ export interface SubmitCredentialsEvent {
   codeRequired: boolean;
   /** The presented device token names an unrevoked, unexpired trust of this user. */
   deviceTrusted: boolean;
+  /** Sign-in for the submitted address is paused after repeated failures. */
+  signInPaused: boolean;
   newCode: IssuedCode;
+}
+
+export interface LoginSubmitCodeEvent extends SubmitCodeEvent {
+  /** Sign-in for the flow's address is paused after repeated failures. */
+  signInPaused: boolean;
 }
 
 export type LoginEvent =
   | SubmitCredentialsEvent
-  | SubmitCodeEvent
+  | LoginSubmitCodeEvent
   | ResendCodeEvent
   | CancelEvent
   | ExpireEvent;
@@ -70,6 +77,10 @@ export const loginMachine = setup({
     isCodeSkipped: ({ event }) =>
       event.type === "SUBMIT_CREDENTIALS" && (!event.codeRequired || event.deviceTrusted),
     isDeviceRemembered: ({ event }) => event.type === "SUBMIT_CODE" && event.rememberDevice === true,
+    isSignInPaused: ({ event }) =>
+      (event.type === "SUBMIT_CREDENTIALS" || event.type === "SUBMIT_CODE") && event.signInPaused === true,
+    isTrustedDeviceSignIn: ({ event }) =>
+      event.type === "SUBMIT_CREDENTIALS" && event.passwordValid && event.deviceTrusted,
   },
   actions: {
     ...createFlowActions<LoginEvent>("login"),
@@ -77,6 +88,8 @@ export const loginMachine = setup({
       event.type === "SUBMIT_CREDENTIALS" ? { userId: event.userId, sentTo: event.sentTo } : {},
     ),
     rejectCredentials: emit({ type: "rejected", error: "invalid_credentials" }),
+    rejectPaused: emit({ type: "rejected", error: "too_many_failures" }),
+    notifyOwnerOfLock: emit({ type: "ownerNotified", notice: "sign_in_locked" }),
     issueSessionAfterPassword: emit(({ event }) => ({
       type: "sessionIssued" as const,
       method:
@@ -97,6 +110,8 @@ export const loginMachine = setup({
         // Only active states expire: a final state never changes again.
         EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CREDENTIALS: [
+          // A pause stops password guessing, but not the owner on a trusted device.
+          { guard: and(["isSignInPaused", not("isTrustedDeviceSignIn")]), actions: "rejectPaused" },
           {
             guard: and(["isPasswordCorrect", "isCodeSkipped"]),
             target: "authenticated",
@@ -121,6 +136,8 @@ export const loginMachine = setup({
       on: {
         EXPIRE: { guard: "isFlowOverdue", target: "expired", actions: "clearCode" },
         SUBMIT_CODE: [
+          // A pause that started after this flow's password stops the flow too.
+          { guard: "isSignInPaused", actions: "rejectPaused" },
           // An expired code is rejected before it is compared, and spends no attempt.
           { guard: "isCodeExpired", actions: "rejectExpiredCode" },
           {
@@ -134,9 +151,10 @@ export const loginMachine = setup({
             actions: ["clearCode", "issueSessionAfterCode"],
           },
           {
+            // The password was right, so the owner hears that someone else may know it.
             guard: "isLastAttempt",
             target: "locked",
-            actions: ["spendAttempt", "clearCode", "rejectTooManyAttempts"],
+            actions: ["spendAttempt", "clearCode", "rejectTooManyAttempts", "notifyOwnerOfLock"],
           },
           { actions: ["spendAttempt", "rejectCode"] },
         ],

@@ -66,7 +66,8 @@ export type FlowRejection =
   | "too_many_attempts"
   | "resend_too_soon"
   | "resend_limit_reached"
-  | "mfa_enforced_by_organization";
+  | "mfa_enforced_by_organization"
+  | "too_many_failures";
 
 export type FlowPurpose = "login" | "enrollment" | "disablement";
 export type AuthenticationMethod = "password" | "code" | "trusted_device";
@@ -82,7 +83,9 @@ export type FlowIntent =
   | { type: "deviceTrusted" }
   | { type: "mfaChanged"; enabled: boolean }
   | { type: "trustedDevicesRevoked" }
-  | { type: "otherSessionsEnded" };
+  | { type: "otherSessionsEnded" }
+  /** Mail the user that a sign-in with the right password was stopped by wrong codes. */
+  | { type: "ownerNotified"; notice: "sign_in_locked" };
 
 /** Internal event that the runtime sends once `now` has passed `expiresAt`. */
 export interface ExpireEvent {

@@ -36,10 +36,24 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  signInPause: SignInPausePolicy;
+  /** Finished flows, sent mail, expired sessions and the like are deleted this long after. */
+  retentionMs: number;
+  /** How often each process runs the retention job. */
+  retentionIntervalMs: number;
   /** Serves the web pages (sign-in, profile, development mailbox) beside the API. */
   ui: boolean;
   /** How long one request to the mail provider may take before it is retried later. */
   mailTimeoutMs: number;
+}
+
+/** When repeated failures pause sign-in for an address, and for how long. */
+export interface SignInPausePolicy {
+  /** Failures in a row that start a pause; every further multiple starts the next one. */
+  threshold: number;
+  /** Length of the first pause; each further one lasts twice as long as the last. */
+  firstPauseMs: number;
+  maxPauseMs: number;
 }
 
 const integer = (min: number) => z.coerce.number().int().min(min);
@@ -74,6 +88,11 @@ const environmentSchema = z.object({
   HASH_CONCURRENCY: integer(1).optional(),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  SIGN_IN_PAUSE_THRESHOLD: integer(1).default(10),
+  SIGN_IN_PAUSE_MINUTES: integer(1).default(15),
+  SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),
+  RETENTION_DAYS: integer(1).default(30),
+  RETENTION_INTERVAL_MINUTES: integer(1).default(60),
   UI: flag.default(true),
   MAIL_TIMEOUT_SECONDS: integer(1).default(10),
 });
@@ -123,6 +142,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(environment),
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    signInPause: {
+      threshold: env.SIGN_IN_PAUSE_THRESHOLD,
+      firstPauseMs: env.SIGN_IN_PAUSE_MINUTES * MINUTE_MS,
+      maxPauseMs: env.SIGN_IN_PAUSE_MAX_HOURS * HOUR_MS,
+    },
+    retentionMs: env.RETENTION_DAYS * DAY_MS,
+    retentionIntervalMs: env.RETENTION_INTERVAL_MINUTES * MINUTE_MS,
     ui: env.UI,
     mailTimeoutMs: env.MAIL_TIMEOUT_SECONDS * 1000,
   };

@@ -39,6 +39,7 @@ export async function startService(
   logger.info({ transport: services.transport.name, from: config.mailFrom }, "mail transport ready");
   services.dispatcher.start();
   void services.dispatcher.kick();
+  services.retention.start();
 
   const app = createApp(services);
   const server = await new Promise<ServerType>((resolve) => {
@@ -58,6 +59,7 @@ export async function startService(
         logger.info("stopping");
         await drain(server as Server, logger);
         await services.dispatcher.stop();
+        await services.retention.stop();
         await database.close();
         logger.info("stopped");
       })();

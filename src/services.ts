@@ -9,6 +9,8 @@ import { FlowRuntime } from "./flows/runtime.js";
 import type { Logger } from "./logger.js";
 import { MailDispatcher } from "./mail/outbox.js";
 import { type MailTransport, createDevelopmentTransport, createResendTransport } from "./mail/transport.js";
+import { ClientRateLimiter } from "./rate-limit.js";
+import { RetentionJob } from "./retention.js";
 import { CHEAP_ARGON2, PRODUCTION_ARGON2, PasswordChecker, type PasswordHasher, createArgon2Hasher } from "./passwords.js";
 import { loadDevelopmentSecret } from "./secret.js";
 
@@ -23,6 +25,8 @@ export interface Services {
   transport: MailTransport;
   dispatcher: MailDispatcher;
   runtime: FlowRuntime;
+  rateLimiter: ClientRateLimiter;
+  retention: RetentionJob;
 }
 
 export interface ServiceOverrides {
@@ -77,5 +81,13 @@ export async function createServices(
     now,
     onMailQueued: () => void dispatcher.kick(),
   });
-  return { config, db, logger, now, keys, hasher, passwords, transport, dispatcher, runtime };
+  const rateLimiter = new ClientRateLimiter(db, now, config.rateLimitPerMinute);
+  const retention = new RetentionJob({
+    db,
+    logger,
+    now,
+    retentionMs: config.retentionMs,
+    intervalMs: config.retentionIntervalMs,
+  });
+  return { config, db, logger, now, keys, hasher, passwords, transport, dispatcher, runtime, rateLimiter, retention };
 }

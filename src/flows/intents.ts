@@ -108,6 +108,9 @@ export async function applyIntents(tx: Transaction, context: IntentContext): Pro
       case "otherSessionsEnded":
         send(revokeUserSessions(tx, owner, context.sessionId, now));
         break;
+      case "ownerNotified":
+        await mail({ template: intent.notice });
+        break;
     }
   }
   await Promise.all(writes);

@@ -26,11 +26,16 @@ import { ApiError } from "../http/errors.js";
 import type { Logger } from "../logger.js";
 import type { PasswordChecker } from "../passwords.js";
 import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
-import { type UserWithOrganization, findUser, isCodeRequired } from "../users.js";
+import { type SignInFailureState, applySignInOutcome, lockSignInFailures } from "../sign-in-pauses.js";
+import { type UserWithOrganization, findUser, isCodeRequired, normalizeEmail } from "../users.js";
 import { type AppliedIntents, applyIntents } from "./intents.js";
+import { restoreSnapshot } from "./snapshots.js";
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
 
 type FlowRow = typeof flows.$inferSelect;
+
+/** Flow ids are base64url; anything else names no flow and never reaches a query. */
+const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface FlowRuntimeOptions {
   db: Database;
@@ -50,6 +55,8 @@ export interface RequestContext {
   /** The `mfa_device` cookie, used when the body has no `deviceToken`. */
   deviceCookie: string | null;
   requestId: string;
+  /** Counts the request against the per-client limit; throws `rate_limited` past it. */
+  checkRateLimit?: () => Promise<void>;
 }
 
 export interface EventResult {
@@ -160,15 +167,17 @@ export class FlowRuntime {
       // An overdue flow goes straight to the lock, where its expiry is stored and answered.
       if (!isOverdue(loaded, this.options.now())) {
         checkAccepts(loaded, event.type);
+        if (event.type === "SUBMIT_CREDENTIALS") await request.checkRateLimit?.();
         slow = await this.gatherSlowFacts(loaded.row.kind as FlowKind, event, loaded, request);
       }
     }
 
     const outcome = await db.transaction(async (tx) => {
       // The facts that need the row lock are read in the same round trip as the lock.
-      const [locked, facts] = await Promise.all([
+      const [locked, facts, signIn] = await Promise.all([
         this.load(tx, id, request, true),
         this.readLockedFacts(tx, id, eventType, slow, event, request),
+        lockSignInFailures(tx, eventType, event?.email, id, this.options.now()),
       ]);
       const kind = locked.row.kind as FlowKind;
       const lockedEvent = event ?? parseEvent(locked, body);
@@ -179,14 +188,14 @@ export class FlowRuntime {
       if (loaded && slow && locked.row.version !== loaded.row.version) {
         throw new ApiError("conflict", { flow: toFlowView(id, kind, locked.snapshot) });
       }
-      return { kind, expired: null, applied: await this.apply(tx, locked, lockedEvent, slow, facts, request) };
+      return { kind, expired: null, applied: await this.apply(tx, locked, lockedEvent, slow, facts, signIn, request) };
     });
 
     const { kind } = outcome;
     if (outcome.expired) {
       throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
     }
-    const { snapshot, intents, applied } = outcome.applied!;
+    const { snapshot, intents, applied, pausedUntil } = outcome.applied!;
     if (applied.mailQueued) this.options.onMailQueued();
 
     const rejection = intents.find((intent) => intent.type === "rejected");
@@ -195,7 +204,7 @@ export class FlowRuntime {
       { event: eventType, outcome: rejection?.error ?? "ok", state: flow.state },
       "flow event applied",
     );
-    if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now());
+    if (rejection) throw rejectionError(rejection.error, flow, snapshot, this.options.now(), pausedUntil);
     return { flow, deviceTrust: applied.deviceTrust };
   }
 
@@ -231,6 +240,7 @@ export class FlowRuntime {
 
   /** Loads a flow and checks that the caller may use it. */
   private async load(db: Database | Transaction, id: string, request: RequestContext, lock: boolean): Promise<Loaded> {
+    if (!FLOW_ID_PATTERN.test(id)) throw new ApiError("flow_not_found");
     const query = db.select().from(flows).where(eq(flows.id, id)).limit(1);
     const [row] = lock ? await query.for("update") : await query;
     if (!row) throw new ApiError("flow_not_found");
@@ -238,16 +248,13 @@ export class FlowRuntime {
       if (!request.auth) throw new ApiError("unauthenticated");
       if (request.auth.user.id !== row.userId) throw new ApiError("flow_not_found");
     }
-    const definition = flowDefinitions[row.kind as FlowKind];
+    const definition = Object.hasOwn(flowDefinitions, row.kind) ? flowDefinitions[row.kind as FlowKind] : undefined;
     // A snapshot written by another machine version cannot be trusted to fit this one.
     if (!definition || row.machineVersion !== definition.version) throw new ApiError("flow_expired");
     const machine = definition.machine as AnyStateMachine;
-    try {
-      const stored = row.snapshot as { value: string; context: FlowContext };
-      return { row, machine, snapshot: machine.resolveState({ value: stored.value, context: stored.context }) };
-    } catch {
-      throw new ApiError("flow_expired");
-    }
+    const snapshot = restoreSnapshot(machine, row.snapshot);
+    if (!snapshot) throw new ApiError("flow_expired");
+    return { row, machine, snapshot };
   }
 
   private async gatherSlowFacts(
@@ -278,6 +285,7 @@ export class FlowRuntime {
     clientEvent: ClientEvent,
     slow: SlowFacts | null,
     facts: LockedFacts,
+    signIn: SignInFailureState | null,
     request: RequestContext,
   ) {
     const { config, keys } = this.options;
@@ -286,6 +294,8 @@ export class FlowRuntime {
     const context = snapshot.context as FlowContext;
     const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
     const { user, trust } = facts;
+    const signInEmail = row.kind === "login" && signIn ? findSignInEmail(clientEvent, user) : null;
+    const pausedUntil = signInEmail ? (signIn?.pausedUntil ?? null) : null;
 
     if (clientEvent.type === "SUBMIT_CREDENTIALS") {
       Object.assign(event, {
@@ -294,6 +304,7 @@ export class FlowRuntime {
         passwordValid: slow?.passwordValid === true && user !== null,
         codeRequired: user ? isCodeRequired(user) : true,
         deviceTrusted: trust !== null,
+        signInPaused: pausedUntil !== null,
       });
     }
     if (clientEvent.type === "SUBMIT_PASSWORD") {
@@ -312,6 +323,7 @@ export class FlowRuntime {
       Object.assign(event, {
         codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
         rememberDevice: clientEvent.rememberDevice === true,
+        signInPaused: pausedUntil !== null,
       });
     }
     if (["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD", "RESEND_CODE"].includes(clientEvent.type)) {
@@ -376,8 +388,21 @@ export class FlowRuntime {
       config,
       keys,
     });
+    if (signInEmail) {
+      const mailed = await applySignInOutcome(tx, {
+        email: signInEmail,
+        failuresBefore: signIn?.failures ?? 0,
+        outcome: rejection?.error ?? "ok",
+        authenticated: intents.some((intent) => intent.type === "sessionIssued"),
+        flowId: row.id,
+        now,
+        policy: config.signInPause,
+        outboxKey: keys.outboxKey,
+      });
+      applied.mailQueued ||= mailed;
+    }
     await Promise.all([update, journal]);
-    return { snapshot: next, intents, applied, eventType: clientEvent.type };
+    return { snapshot: next, intents, applied, eventType: clientEvent.type, pausedUntil };
   }
 
   /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
@@ -450,8 +475,24 @@ function checkAccepts(loaded: Loaded, type: string): void {
   if (!acceptedEventTypes(loaded.snapshot).includes(type)) throw new ApiError("event_not_allowed", { flow });
 }
 
-function rejectionError(error: FlowRejection, flow: FlowView, snapshot: AnyMachineSnapshot, now: Date): ApiError {
+/** The address whose sign-in pause a login event is subject to, or null for other events. */
+function findSignInEmail(event: Record<string, unknown>, user: UserWithOrganization | null): string | null {
+  if (event.type === "SUBMIT_CREDENTIALS") return normalizeEmail(String(event.email));
+  return event.type === "SUBMIT_CODE" ? (user?.user.email ?? null) : null;
+}
+
+function rejectionError(
+  error: FlowRejection,
+  flow: FlowView,
+  snapshot: AnyMachineSnapshot,
+  now: Date,
+  pausedUntil: Date | null,
+): ApiError {
   const context = snapshot.context as FlowContext;
+  if (error === "too_many_failures") {
+    const retryAfterSeconds = Math.max(1, Math.ceil(((pausedUntil?.getTime() ?? 0) - now.getTime()) / 1000));
+    return new ApiError(error, { flow, extra: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
+  }
   if (error === "resend_too_soon") {
     const retryAfterSeconds = Math.max(1, Math.ceil(((context.resendAvailableAt ?? 0) - now.getTime()) / 1000));
     return new ApiError(error, { flow, extra: { retryAfter: retryAfterSeconds }, retryAfterSeconds });

@@ -6,13 +6,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HashQueueFullError } from "../passwords.js";
 import type { Services } from "../services.js";
 import type { AuthenticatedSession } from "../sessions.js";
-import { isDatabaseUnavailable } from "./database-errors.js";
+import { isDatabaseUnavailable, isInvalidText } from "./database-errors.js";
 import { ApiError } from "./errors.js";
 import { registerDevRoutes } from "./routes/dev.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerFlowRoutes } from "./routes/flows.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
+import { registerSignInPauseRoutes } from "./routes/sign-in-pauses.js";
 import { registerUserRoutes } from "./routes/users.js";
 import { registerWebRoutes } from "../web/routes.js";
 
@@ -69,6 +70,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   registerUserRoutes(app);
   registerFlowRoutes(app);
   registerMachineRoutes(app);
+  registerSignInPauseRoutes(app);
   registerDocsRoutes(app);
   if (!services.config.production) registerDevRoutes(app);
   if (services.config.ui) registerWebRoutes(app, services.config);
@@ -84,6 +86,10 @@ export function createApp(services: Services): Hono<AppEnv> {
     if (error instanceof HashQueueFullError) {
       c.header("Retry-After", "1");
       return c.json(new ApiError("service_unavailable").toBody(), 503);
+    }
+    if (isInvalidText(error)) {
+      logger.warn({ requestId: c.get("requestId"), err: error }, "request text rejected by the database");
+      return c.json(new ApiError("invalid_request", { message: "The request contains characters that cannot be stored." }).toBody(), 400);
     }
     if (isDatabaseUnavailable(error)) {
       logger.warn({ requestId: c.get("requestId"), err: error }, "database unavailable");

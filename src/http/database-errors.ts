@@ -33,15 +33,27 @@ const CONNECTION_ERROR_CODES = new Set([
  */
 const CONNECTION_EXCEPTION_CLASS = "08";
 
-/** Tells whether an error, or one of its causes, means the database is unreachable. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** PostgreSQL rejects text that it cannot store, such as a NUL byte: the client's input. */
+const INVALID_TEXT_CODES = new Set(["22021", "22P05"]);
+
+function hasErrorCode(error: unknown, matches: (code: string) => boolean): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") {
-      if (CONNECTION_ERROR_CODES.has(code)) return true;
-      if (code.length === 5 && code.startsWith(CONNECTION_EXCEPTION_CLASS)) return true;
-    }
+    if (typeof code === "string" && matches(code)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** Tells whether an error, or one of its causes, means the database is unreachable. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return hasErrorCode(
+    error,
+    (code) => CONNECTION_ERROR_CODES.has(code) || (code.length === 5 && code.startsWith(CONNECTION_EXCEPTION_CLASS)),
+  );
+}
+
+/** Recognizes a query that failed on text from the request that PostgreSQL cannot store. */
+export function isInvalidText(error: unknown): boolean {
+  return hasErrorCode(error, (code) => INVALID_TEXT_CODES.has(code));
 }

@@ -34,7 +34,15 @@ export const API_PATHS: PathSpec[] = [
     tags: ["users"],
     body: createUserBody,
     success: { status: 201, description: "The new user", schema: userSchema },
-    errors: ["invalid_request", "not_found", "email_taken", "unsupported_media_type", "payload_too_large"],
+    errors: [
+      "invalid_request",
+      "not_found",
+      "email_taken",
+      "unsupported_media_type",
+      "payload_too_large",
+      "rate_limited",
+      "service_unavailable",
+    ],
   },
   {
     method: "get",
@@ -107,6 +115,16 @@ export const API_PATHS: PathSpec[] = [
       "resend_limit_reached",
       "service_unavailable",
     ],
+  },
+  {
+    method: "delete",
+    path: "/v1/admin/sign-in-pauses/{email}",
+    summary: "Lift the sign-in pause of an address and clear its failure count",
+    tags: ["operator"],
+    auth: "operator",
+    params: { email: z.email().meta({ description: "The address, in any letter case" }) },
+    success: { status: 204, description: "Lifted, or there was no pause" },
+    errors: ["invalid_request", "unauthenticated", "not_found"],
   },
   {
     method: "get",

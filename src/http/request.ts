@@ -6,6 +6,7 @@ import { describeIssues } from "../flows/runtime.js";
 import type { RequestContext } from "../flows/runtime.js";
 import { type AuthenticatedSession, authenticateSession } from "../sessions.js";
 import type { AppEnv } from "./app.js";
+import { clientAddress } from "./client-address.js";
 import { ApiError } from "./errors.js";
 
 export const DEVICE_COOKIE = "mfa_device";
@@ -58,5 +59,11 @@ export async function requestContext(c: Context<AppEnv>): Promise<RequestContext
     userAgent: c.req.header("user-agent") ?? null,
     deviceCookie: getCookie(c, DEVICE_COOKIE) ?? null,
     requestId: c.get("requestId"),
+    checkRateLimit: () => limitClient(c),
   };
+}
+
+/** Counts the request against the per-client limit; 429 `rate_limited` past it. */
+export function limitClient(c: Context<AppEnv>): Promise<void> {
+  return c.get("services").rateLimiter.check(clientAddress(c));
 }

@@ -136,11 +136,20 @@ export class MailDispatcher {
     return rows.length;
   }
 
+  /**
+   * Claims due rows. A code mail waits while an older code mail of its flow is still being
+   * sent (that one was voided by the newer code, but its request may be under way), so the
+   * last code mail to reach the provider is always the one with the live code.
+   */
   private async claim(now: Date): Promise<OutboxRow[]> {
     const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS));
     const due = sql`select ${mailOutbox.id} from ${mailOutbox}
       where ${mailOutbox.status} = 'pending' and ${mailOutbox.nextAttemptAt} <= ${now.toISOString()}
         and (${mailOutbox.leaseUntil} is null or ${mailOutbox.leaseUntil} < ${now.toISOString()})
+        and not (${mailOutbox.template} = 'code' and exists (
+          select 1 from mail_outbox sending
+          where sending.flow_id = ${mailOutbox.flowId} and sending.template = 'code'
+            and sending.id <> ${mailOutbox.id} and sending.lease_until >= ${now.toISOString()}))
       order by ${mailOutbox.nextAttemptAt} limit ${BATCH_SIZE} for update skip locked`;
     return this.options.db
       .update(mailOutbox)

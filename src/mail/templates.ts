@@ -13,7 +13,9 @@ export type MailTemplate =
   | { template: "mfa_disabled" }
   | { template: "device_trusted"; userAgent: string | null; validDays: number }
   | { template: "mfa_reset" }
-  | { template: "organization_enforcement"; organizationName: string; enforced: boolean };
+  | { template: "organization_enforcement"; organizationName: string; enforced: boolean }
+  | { template: "sign_in_paused"; failures: number; pausedUntil: string }
+  | { template: "sign_in_locked" };
 
 const NOT_YOU =
   "If you did not ask for this, someone may know your password: change it and contact your administrator.";
@@ -82,6 +84,17 @@ export function renderMail(mail: MailTemplate): MailContent {
             : `${mail.organizationName} no longer requires a code at sign-in. Your own setting applies again.`,
         ],
       );
+    case "sign_in_paused":
+      return notice("Sign-in to your account is paused", [
+        `After ${mail.failures} failed sign-in attempts in a row, sign-in for this address is paused until ${mail.pausedUntil} (UTC).`,
+        "A device that you asked us to remember can still sign in.",
+        NOT_YOU,
+      ]);
+    case "sign_in_locked":
+      return notice("A sign-in with your password was stopped", [
+        "Someone entered your password correctly, then too many wrong security codes, so that sign-in was stopped.",
+        NOT_YOU,
+      ]);
   }
 }
 

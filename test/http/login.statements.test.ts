@@ -53,11 +53,13 @@ describe("login statements", () => {
       sendEvent(app, flowId, { type: "SUBMIT_CREDENTIALS", email: user.email, password: PASSWORD }),
     );
     expect(credentials.result.status, JSON.stringify(credentials.result.body)).toBe(200);
+    // The address's failure row is locked in the same round trip as the flow row.
     expect(credentials.sent).toEqual([
       "select flows",
       "select users",
       "select flows for update",
       "select users",
+      "select sign_in_failures for update",
       "update flows",
       "insert flow_journal",
       "insert mail_outbox",
@@ -70,6 +72,7 @@ describe("login statements", () => {
     expect(submitted.sent).toEqual([
       "select flows for update",
       "select users",
+      "select sign_in_failures for update",
       "update flows",
       "insert flow_journal",
       "insert sessions",

@@ -198,3 +198,52 @@ describe("login: cancel and expiry", () => {
     expect(snapshot.can({ type: "RESEND_CODE", now: START, newCode: CODE })).toBe(false);
   });
 });
+
+describe("login: sign-in pause", () => {
+  it("rejects credentials while paused and spends nothing", () => {
+    const before = start(loginMachine);
+    for (const passwordValid of [true, false]) {
+      const result = step(loginMachine, before, credentials({ passwordValid, signInPaused: true }));
+      expect(result.snapshot.value).toBe("awaitingCredentials");
+      expect(result.intents).toEqual([{ type: "rejected", error: "too_many_failures" }]);
+      expect(result.snapshot.context).toEqual(before.context);
+    }
+  });
+
+  it("lets a trusted device with the right password through", () => {
+    const result = step(loginMachine, start(loginMachine), credentials({ deviceTrusted: true, signInPaused: true }));
+    expect(result.snapshot.value).toBe("authenticated");
+    expect(result.intents).toEqual([{ type: "sessionIssued", method: "trusted_device" }]);
+  });
+
+  it("rejects a trusted device with a wrong password", () => {
+    const result = step(
+      loginMachine,
+      start(loginMachine),
+      credentials({ passwordValid: false, deviceTrusted: true, signInPaused: true }),
+    );
+    expect(rejectionOf(result)).toBe("too_many_failures");
+    expect(contextOf(result.snapshot).wrongSubmissions).toBe(0);
+  });
+
+  it("rejects the right code while paused and keeps it", () => {
+    const before = awaitingCode();
+    const result = step(loginMachine, before, { type: "SUBMIT_CODE", codeMatches: true, signInPaused: true });
+    expect(result.snapshot.value).toBe("awaitingCode");
+    expect(result.intents).toEqual([{ type: "rejected", error: "too_many_failures" }]);
+    expect(result.snapshot.context).toEqual(before.context);
+  });
+
+  it("notifies the owner when wrong codes lock the flow", () => {
+    let snapshot = awaitingCode();
+    for (let attempt = 1; attempt <= 4; attempt += 1) {
+      snapshot = step(loginMachine, snapshot, { type: "SUBMIT_CODE", codeMatches: false }).snapshot;
+    }
+    const result = step(loginMachine, snapshot, { type: "SUBMIT_CODE", codeMatches: false });
+    expect(result.snapshot.value).toBe("locked");
+    expect(result.intents).toEqual([
+      { type: "rejected", error: "too_many_attempts" },
+      { type: "ownerNotified", notice: "sign_in_locked" },
+    ]);
+  });
+});

@@ -46,6 +46,10 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /**
+   * Environment of the app. The per-client limit is off unless `RATE_LIMIT_PER_MINUTE` is
+   * set here, and the hash pool takes 1,000 hashes unless `HASH_QUEUE_LIMIT` is.
+   */
   env?: Record<string, string>;
   /** Sends mail through the real Resend SDK to this imitation instead of the development mailbox. */
   resend?: ResendImitation;
@@ -58,7 +62,7 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase({ onQuery: options.onQuery });
   const clock = new TestClock();
-  const hasher = createCountingHasher();
+  const hasher = createCountingHasher(Number(options.env?.HASH_QUEUE_LIMIT ?? 1_000));
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger("info", {
     write(line: string) {
@@ -69,6 +73,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const config = loadConfig({
     SECRET: "test-secret-test-secret-test-secret-0123",
     ...(resend ? { RESEND_API_KEY: RESEND_TEST_KEY } : {}),
+    RATE_LIMIT_PER_MINUTE: "0",
     ...options.env,
   });
   const transport =
@@ -105,6 +110,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     request,
     async close() {
       await services.dispatcher.stop();
+      await services.retention.stop();
       await database.destroy();
     },
   };

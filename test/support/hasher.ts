@@ -6,8 +6,9 @@ export interface CountingHasher extends PasswordHasher {
   verifications: number;
 }
 
-export function createCountingHasher(): CountingHasher {
-  const inner = createArgon2Hasher(CHEAP_ARGON2, 1_000);
+/** Creates the hasher; `queueLimit` bounds its pool as `HASH_QUEUE_LIMIT` does. */
+export function createCountingHasher(queueLimit = 1_000): CountingHasher {
+  const inner = createArgon2Hasher(CHEAP_ARGON2, queueLimit);
   const hasher: CountingHasher = {
     hashes: 0,
     verifications: 0,

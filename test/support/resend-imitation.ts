@@ -17,6 +17,8 @@ export type ResendAnswer =
   | "hang"
   /** Keeps the mail, then answers after `lateMs`. */
   | "accept_late"
+  /** Waits `lateMs`, then keeps the mail and answers, as a request that arrives late. */
+  | "arrive_late"
   | "invalid_sender"
   | "invalid_key";
 
@@ -140,6 +142,9 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     if (answer === "hang") {
       hanging.add(response);
       return;
+    }
+    if (answer === "arrive_late") {
+      await new Promise((resolve) => setTimeout(resolve, imitation.lateMs));
     }
     const email = deliver(idempotencyKey, body);
     if (answer === "accept_late") {

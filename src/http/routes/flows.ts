@@ -3,12 +3,13 @@ import type { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import type { FlowKind } from "../../../machines/index.js";
 import { type AppEnv, methodNotAllowed } from "../app.js";
-import { DEVICE_COOKIE, readBody, readJson, requestContext } from "../request.js";
+import { DEVICE_COOKIE, limitClient, readBody, readJson, requestContext } from "../request.js";
 import { createFlowBody } from "../schemas.js";
 
 export function registerFlowRoutes(app: Hono<AppEnv>): void {
   app.post("/v1/flows", async (c) => {
     const { kind } = await readBody(c, createFlowBody);
+    await limitClient(c);
     const request = await requestContext(c);
 
     const flow = await c.get("services").runtime.create(kind as FlowKind, request);

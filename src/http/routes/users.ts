@@ -4,7 +4,7 @@ import { revokeSession } from "../../sessions.js";
 import { createUser, isCodeRequired, toUserView } from "../../users.js";
 import { type AppEnv, methodNotAllowed } from "../app.js";
 import { ApiError } from "../errors.js";
-import { readBody, requireAuth } from "../request.js";
+import { limitClient, readBody, requireAuth } from "../request.js";
 import { createUserBody } from "../schemas.js";
 
 export function registerUserRoutes(app: Hono<AppEnv>): void {
@@ -12,6 +12,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
     const { config, db, hasher, logger } = c.get("services");
     if (config.registration === "closed") throw new ApiError("not_found");
     const { email, password } = await readBody(c, createUserBody);
+    await limitClient(c);
 
     const user = await createUser(db, hasher, email, password);
 
