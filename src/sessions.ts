@@ -1,5 +1,5 @@
 /** Sessions: what a completed login issues. Only the SHA-256 of each token is stored. */
-import { and, eq, gt, isNull, ne } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, ne } from "drizzle-orm";
 import type { AuthenticationMethod } from "../machines/index.js";
 import type { Database, Transaction } from "../db/client.js";
 import { organizations, sessions, users } from "../db/schema.js";
@@ -67,16 +67,46 @@ export async function revokeSession(db: Database | Transaction, sessionId: strin
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
 }
 
-/** Revokes every session of a user but `keepSessionId`, or every one when it is null. */
+/** Revokes every session of a user but `keepSessionId`, or every one when it is null; returns how many. */
 export async function revokeUserSessions(
   tx: Database | Transaction,
   userId: string,
   keepSessionId: string | null,
   now: Date,
-): Promise<void> {
+): Promise<number> {
   const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
   if (keepSessionId) conditions.push(ne(sessions.id, keepSessionId));
-  await tx.update(sessions).set({ revokedAt: now }).where(and(...conditions));
+  const revoked = await tx
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(...conditions))
+    .returning({ id: sessions.id });
+  return revoked.length;
+}
+
+/**
+ * Revokes the sessions of one user, or of every member of an organization, that signed in
+ * with a password alone, because a code is now required of them. Returns how many it
+ * revoked. Sessions that signed in with a code or a trusted device stay valid.
+ */
+export async function revokePasswordSessions(
+  tx: Transaction,
+  owner: { userId: string } | { organizationId: string },
+  now: Date,
+): Promise<number> {
+  const members =
+    "userId" in owner
+      ? eq(sessions.userId, owner.userId)
+      : inArray(
+          sessions.userId,
+          tx.select({ id: users.id }).from(users).where(eq(users.organizationId, owner.organizationId)),
+        );
+  const revoked = await tx
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(members, eq(sessions.authenticationMethod, "password"), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length;
 }
 
 /** Whether a session submitted a code at sign-in within the last `windowMs`. */

@@ -8,11 +8,14 @@ import type { Services } from "../services.js";
 import type { AuthenticatedSession } from "../sessions.js";
 import { isDatabaseUnavailable, isInvalidText } from "./database-errors.js";
 import { ApiError } from "./errors.js";
+import { OPERATOR_PATHS, requireOperator } from "./operator-auth.js";
 import { registerDevRoutes } from "./routes/dev.js";
+import { registerDeviceRoutes } from "./routes/devices.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerFlowRoutes } from "./routes/flows.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMachineRoutes } from "./routes/machines.js";
+import { registerOperatorRoutes } from "./routes/operator.js";
 import { registerSignInPauseRoutes } from "./routes/sign-in-pauses.js";
 import { registerUserRoutes } from "./routes/users.js";
 import { registerWebRoutes } from "../web/routes.js";
@@ -66,8 +69,13 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
+  // Before every route under the operator paths, so that none of them runs unauthenticated.
+  app.use(OPERATOR_PATHS, requireOperator);
+
   registerHealthRoutes(app);
   registerUserRoutes(app);
+  registerDeviceRoutes(app);
+  registerOperatorRoutes(app);
   registerFlowRoutes(app);
   registerMachineRoutes(app);
   registerSignInPauseRoutes(app);

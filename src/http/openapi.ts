@@ -3,7 +3,19 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-ope
 import { z } from "zod";
 import { disablementEventSchema, enrollmentEventSchema, loginEventSchema } from "../../machines/index.js";
 import { ERRORS, type ErrorCode } from "./errors.js";
-import { createFlowBody, createUserBody, errorSchema, flowSchema, mailboxSchema, meSchema, userSchema } from "./schemas.js";
+import {
+  createFlowBody,
+  createOrganizationBody,
+  createUserBody,
+  deviceListSchema,
+  errorSchema,
+  flowSchema,
+  mailboxSchema,
+  meSchema,
+  organizationSchema,
+  updateOrganizationBody,
+  userSchema,
+} from "./schemas.js";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 
@@ -25,6 +37,98 @@ const flowId = { id: z.string().meta({ description: "Flow id" }) };
 const eventBody = z
   .union([loginEventSchema, enrollmentEventSchema, disablementEventSchema])
   .meta({ description: "An event that the flow's kind accepts; unknown fields are rejected" });
+
+const userId = { id: z.string().meta({ description: "User id" }) };
+const organizationId = { id: z.string().meta({ description: "Organization id" }) };
+const memberIds = { ...organizationId, userId: z.string().meta({ description: "User id" }) };
+/** Every operator route returns 401 for a wrong token and 404 when ADMIN_TOKEN is not configured. */
+const OPERATOR_ERRORS: ErrorCode[] = ["unauthenticated", "not_found"];
+
+/** Routes under `/v1/admin`, authenticated by `ADMIN_TOKEN`. */
+const OPERATOR_PATHS: PathSpec[] = [
+  {
+    method: "post",
+    path: "/v1/admin/users",
+    summary: "Create a user, also while REGISTRATION=closed",
+    tags: ["operator"],
+    auth: "operator",
+    body: createUserBody,
+    success: { status: 201, description: "The new user", schema: userSchema },
+    errors: [...OPERATOR_ERRORS, "invalid_request", "email_taken", "unsupported_media_type", "payload_too_large"],
+  },
+  {
+    method: "post",
+    path: "/v1/admin/users/{id}/mfa-reset",
+    summary: "Turn a user's MFA off, revoke the trusted devices and sessions, and mail the user",
+    tags: ["operator"],
+    auth: "operator",
+    params: userId,
+    success: { status: 204, description: "Reset" },
+    errors: OPERATOR_ERRORS,
+  },
+  {
+    method: "delete",
+    path: "/v1/admin/users/{id}/sessions",
+    summary: "Revoke every session of a user",
+    tags: ["operator"],
+    auth: "operator",
+    params: userId,
+    success: { status: 204, description: "Revoked" },
+    errors: OPERATOR_ERRORS,
+  },
+  {
+    method: "post",
+    path: "/v1/admin/organizations",
+    summary: "Create an organization; it does not enforce MFA yet",
+    tags: ["operator"],
+    auth: "operator",
+    body: createOrganizationBody,
+    success: { status: 201, description: "The new organization", schema: organizationSchema },
+    errors: [...OPERATOR_ERRORS, "invalid_request", "unsupported_media_type", "payload_too_large"],
+  },
+  {
+    method: "get",
+    path: "/v1/admin/organizations/{id}",
+    summary: "Read an organization with its member count",
+    tags: ["operator"],
+    auth: "operator",
+    params: organizationId,
+    success: { status: 200, description: "The organization", schema: organizationSchema },
+    errors: OPERATOR_ERRORS,
+  },
+  {
+    method: "patch",
+    path: "/v1/admin/organizations/{id}",
+    summary:
+      "Turn MFA enforcement on or off: members are mailed, and turning it on revokes their password-only sessions",
+    tags: ["operator"],
+    auth: "operator",
+    params: organizationId,
+    body: updateOrganizationBody,
+    success: { status: 200, description: "The organization", schema: organizationSchema },
+    errors: [...OPERATOR_ERRORS, "invalid_request", "unsupported_media_type", "payload_too_large"],
+  },
+  {
+    method: "put",
+    path: "/v1/admin/organizations/{id}/members/{userId}",
+    summary: "Add a user to an organization; a user belongs to at most one",
+    tags: ["operator"],
+    auth: "operator",
+    params: memberIds,
+    success: { status: 204, description: "The user is a member" },
+    errors: [...OPERATOR_ERRORS, "member_of_another_organization"],
+  },
+  {
+    method: "delete",
+    path: "/v1/admin/organizations/{id}/members/{userId}",
+    summary: "Remove a member from an organization",
+    tags: ["operator"],
+    auth: "operator",
+    params: memberIds,
+    success: { status: 204, description: "Removed" },
+    errors: OPERATOR_ERRORS,
+  },
+];
 
 export const API_PATHS: PathSpec[] = [
   {
@@ -62,6 +166,35 @@ export const API_PATHS: PathSpec[] = [
     success: { status: 204, description: "Signed out" },
     errors: ["unauthenticated"],
   },
+  {
+    method: "get",
+    path: "/v1/devices",
+    summary: "The signed-in user's unrevoked, unexpired trusted devices, newest first",
+    tags: ["devices"],
+    auth: "session",
+    success: { status: 200, description: "The devices", schema: deviceListSchema },
+    errors: ["unauthenticated"],
+  },
+  {
+    method: "delete",
+    path: "/v1/devices",
+    summary: "Revoke every trusted device of the signed-in user",
+    tags: ["devices"],
+    auth: "session",
+    success: { status: 204, description: "Revoked" },
+    errors: ["unauthenticated"],
+  },
+  {
+    method: "delete",
+    path: "/v1/devices/{id}",
+    summary: "Revoke one trusted device (404 when it is not the user's)",
+    tags: ["devices"],
+    auth: "session",
+    params: { id: z.string().meta({ description: "Trusted device id" }) },
+    success: { status: 204, description: "Revoked" },
+    errors: ["unauthenticated", "not_found"],
+  },
+  ...OPERATOR_PATHS,
   {
     method: "post",
     path: "/v1/flows",

@@ -1,6 +1,6 @@
 /**
  * Authentication of operators: `Authorization: Bearer <ADMIN_TOKEN>`. Without `ADMIN_TOKEN`
- * configured the operator API is off and every path under it answers 404.
+ * configured the operator API is off and every path under it returns 404.
  */
 import type { MiddlewareHandler } from "hono";
 import { isEqualSecret } from "../crypto.js";

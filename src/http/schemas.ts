@@ -75,3 +75,24 @@ export const mailboxSchema = z.object({
     }),
   ),
 });
+
+export const createOrganizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const updateOrganizationBody = z.strictObject({ mfaEnforced: z.boolean() });
+
+export const organizationSchema = organizationSummarySchema
+  .extend({ memberCount: z.number().int() })
+  .meta({ id: "Organization" });
+
+export const deviceListSchema = z
+  .object({
+    devices: z.array(
+      z.object({
+        id: z.string(),
+        createdAt: z.iso.datetime(),
+        expiresAt: z.iso.datetime(),
+        lastUsedAt: z.iso.datetime().nullable().meta({ description: "Last sign-in that this device let skip the code" }),
+        userAgent: z.string().nullable().meta({ description: "User-Agent of the sign-in that trusted the device" }),
+      }),
+    ),
+  })
+  .meta({ id: "DeviceList" });

@@ -59,6 +59,7 @@ describe("login statements", () => {
       "select users",
       "select flows for update",
       "select users",
+      "select organizations",
       "select sign_in_failures for update",
       "update flows",
       "insert flow_journal",
@@ -68,10 +69,12 @@ describe("login statements", () => {
     const code = await readCode(app, user.email);
     const submitted = await statementsOf(() => sendEvent(app, flowId, { type: "SUBMIT_CODE", code }));
     expect(submitted.result.status, JSON.stringify(submitted.result.body)).toBe(200);
-    // The user row is locked in the same round trip as the flow row.
+    // The user row is locked in the same round trip as the flow row, and the organization is
+    // read after that lock is granted.
     expect(submitted.sent).toEqual([
       "select flows for update",
       "select users",
+      "select organizations",
       "select sign_in_failures for update",
       "update flows",
       "insert flow_journal",
@@ -91,6 +94,7 @@ describe("login statements", () => {
     expect(resend.sent).toEqual([
       "select flows for update",
       "select users",
+      "select organizations",
       "update flows",
       "insert flow_journal",
       "update mail_outbox",
