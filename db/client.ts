@@ -39,6 +39,12 @@ export interface DatabaseOptions {
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 /** Any fixed number; every process that migrates this schema uses the same one. */
 const MIGRATION_LOCK_KEY = 7_264_339_101;
+/**
+ * postgres.js waits up to 20 s between reconnects by default (3^n / 100 s), and a query waits
+ * for that reconnect, so requests would hang that long while the database is down and stay
+ * slow after it is back. A short wait makes them fail fast with 503 and recover at once.
+ */
+const MAX_RECONNECT_DELAY_SECONDS = 1;
 
 /** Opens the database that the options select; it is not migrated yet. */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
@@ -49,6 +55,11 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       prepare: false,
       onnotice: () => {},
       connect_timeout: 10,
+      // postgres.js fetches array types on each new connection in a promise that nothing
+      // awaits, so a failure there (PgBouncer reports 08P01 while PostgreSQL is down) ended
+      // the process as an unhandled rejection. The schema has no array columns.
+      fetch_types: false,
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, MAX_RECONNECT_DELAY_SECONDS),
     });
     const parsed = new URL(options.url);
     return {

@@ -43,6 +43,8 @@ export interface Config {
   retentionIntervalMs: number;
   /** Serves the web pages (sign-in, profile, development mailbox) beside the API. */
   ui: boolean;
+  /** How long one request to the mail provider may take before it is retried later. */
+  mailTimeoutMs: number;
 }
 
 /** When repeated failures pause sign-in for an address, and for how long. */
@@ -92,6 +94,7 @@ const environmentSchema = z.object({
   RETENTION_DAYS: integer(1).default(30),
   RETENTION_INTERVAL_MINUTES: integer(1).default(60),
   UI: flag.default(true),
+  MAIL_TIMEOUT_SECONDS: integer(1).default(10),
 });
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
@@ -147,5 +150,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     retentionMs: env.RETENTION_DAYS * DAY_MS,
     retentionIntervalMs: env.RETENTION_INTERVAL_MINUTES * MINUTE_MS,
     ui: env.UI,
+    mailTimeoutMs: env.MAIL_TIMEOUT_SECONDS * 1000,
   };
 }

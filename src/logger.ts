@@ -24,6 +24,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/** The line that a Drizzle `DrizzleQueryError` adds to its message: `\nparams: a,b`. */
+const QUERY_PARAMETERS_LINE = /\nparams: [^\n]*/g;
+
 /**
  * Serializes an error without the parameters of a failed query, which can hold a login flow id
  * (its client's only credential) or an address.
@@ -32,6 +35,11 @@ function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
   if (!serialized || typeof serialized !== "object") return serialized;
   delete serialized.params;
+  // Drizzle also writes the parameters into the message, and so into the stack.
+  for (const field of ["message", "stack"] as const) {
+    const text = serialized[field];
+    if (typeof text === "string") serialized[field] = text.replace(QUERY_PARAMETERS_LINE, "");
+  }
   if (serialized.cause && typeof serialized.cause === "object") {
     serialized.cause = serializeError(serialized.cause);
   }

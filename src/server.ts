@@ -1,10 +1,15 @@
 /** Starts and stops the whole service: database, migrations, mail dispatcher and HTTP server. */
+import type { Server } from "node:http";
 import { type ServerType, serve } from "@hono/node-server";
 import { type DatabaseHandle, migrate, openDatabase } from "../db/client.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
 import { type ServiceOverrides, type Services, createServices } from "./services.js";
+
+/** How long in-flight requests may run after a stop before their connections are closed. */
+const DRAIN_TIMEOUT_MS = 10_000;
+const IDLE_SWEEP_MS = 100;
 
 export interface RunningService {
   services: Services;
@@ -52,7 +57,7 @@ export async function startService(
     stop() {
       stopping ??= (async () => {
         logger.info("stopping");
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await drain(server as Server, logger);
         await services.dispatcher.stop();
         await services.retention.stop();
         await database.close();
@@ -61,4 +66,25 @@ export async function startService(
       return stopping;
     },
   };
+}
+
+/**
+ * Stops accepting connections and waits for the requests in flight. `close()` alone also
+ * waits for kept-alive connections, which a client may keep using, so connections are closed
+ * as soon as they are idle, and all of them after `DRAIN_TIMEOUT_MS`.
+ */
+async function drain(server: Server, logger: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const deadline = setTimeout(() => {
+    logger.warn({ drainTimeoutMs: DRAIN_TIMEOUT_MS }, "requests still running at the drain timeout; closing their connections");
+    server.closeAllConnections();
+  }, DRAIN_TIMEOUT_MS);
+  server.closeIdleConnections();
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
 }

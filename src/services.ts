@@ -58,7 +58,9 @@ export async function createServices(
     );
   const transport =
     overrides.transport ??
-    (config.resendApiKey ? createResendTransport(config.resendApiKey) : createDevelopmentTransport(db));
+    (config.resendApiKey
+      ? createResendTransport(config.resendApiKey, { timeoutMs: config.mailTimeoutMs })
+      : createDevelopmentTransport(db));
   const dispatcher = new MailDispatcher({
     db,
     transport,
@@ -66,6 +68,8 @@ export async function createServices(
     from: config.mailFrom,
     logger,
     now,
+    // A claim outlives a request that runs into the timeout, with room for the database writes.
+    leaseMs: 3 * config.mailTimeoutMs,
   });
   const passwords = new PasswordChecker(hasher);
   const runtime = new FlowRuntime({

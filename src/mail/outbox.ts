@@ -13,7 +13,7 @@ import type { MailTransport } from "./transport.js";
 
 /** Resend keeps idempotency keys for 24 hours; retrying longer could send a mail twice. */
 const RETRY_WINDOW_MS = 24 * 60 * 60_000;
-const LEASE_MS = 60_000;
+const DEFAULT_LEASE_MS = 60_000;
 const BATCH_SIZE = 20;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
@@ -62,6 +62,11 @@ export interface DispatcherOptions {
   logger: Logger;
   now: () => Date;
   pollIntervalMs?: number;
+  /**
+   * How long a claimed row belongs to this process. It must exceed the transport's timeout,
+   * or another process may send the same row while this one still waits for the provider.
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -72,16 +77,22 @@ export class MailDispatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Set while rounds fail, so that an outage is logged when it starts and when it ends. */
+  private failing = false;
 
   constructor(private readonly options: DispatcherOptions) {}
 
   /** Starts polling for due rows, such as retries and rows left by a crashed process. */
   start(): void {
+    this.stopped = false;
     this.timer ??= setInterval(() => this.kick(), this.options.pollIntervalMs ?? 2_000);
     this.timer.unref();
   }
 
+  /** Stops polling and waits for the round in progress; later kicks do nothing. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -89,6 +100,7 @@ export class MailDispatcher {
 
   /** Sends due mail now; calls made while a round runs start one more round after it. */
   kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -97,11 +109,15 @@ export class MailDispatcher {
       do {
         this.again = false;
         try {
-          while ((await this.deliverBatch()) === BATCH_SIZE) {}
+          while (!this.stopped && (await this.deliverBatch()) === BATCH_SIZE) {}
+          if (this.failing) this.options.logger.info("mail dispatch recovered");
+          this.failing = false;
         } catch (error) {
-          this.options.logger.error({ err: error }, "mail dispatch failed");
+          // Polling repeats every few seconds, so an outage is logged once, not every round.
+          if (!this.failing) this.options.logger.error({ err: error }, "mail dispatch failed");
+          this.failing = true;
         }
-      } while (this.again);
+      } while (this.again && !this.stopped);
     })().finally(() => {
       this.running = null;
     });
@@ -126,7 +142,7 @@ export class MailDispatcher {
    * last code mail to reach the provider is always the one with the live code.
    */
   private async claim(now: Date): Promise<OutboxRow[]> {
-    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS));
     const due = sql`select ${mailOutbox.id} from ${mailOutbox}
       where ${mailOutbox.status} = 'pending' and ${mailOutbox.nextAttemptAt} <= ${now.toISOString()}
         and (${mailOutbox.leaseUntil} is null or ${mailOutbox.leaseUntil} < ${now.toISOString()})
@@ -160,12 +176,14 @@ export class MailDispatcher {
       return;
     }
 
+    // A row dropped while it was being sent stays dropped; only a pending row changes.
+    const stillPending = and(eq(mailOutbox.id, row.id), eq(mailOutbox.status, "pending"));
     const expired = now.getTime() - row.createdAt.getTime() >= RETRY_WINDOW_MS;
     if (!result.retryable || expired) {
       await db
         .update(mailOutbox)
         .set({ status: "failed", payload: null, leaseUntil: null, lastError: result.error })
-        .where(eq(mailOutbox.id, row.id));
+        .where(stillPending);
       log.error({ attempts: row.attempts, error: result.error }, "mail failed permanently");
       return;
     }
@@ -174,7 +192,7 @@ export class MailDispatcher {
     await db
       .update(mailOutbox)
       .set({ nextAttemptAt: new Date(now.getTime() + backoffMs), leaseUntil: null, lastError: result.error })
-      .where(eq(mailOutbox.id, row.id));
+      .where(stillPending);
     log.warn({ attempts: row.attempts, retryInMs: backoffMs, error: result.error }, "mail send failed, will retry");
   }
 }

@@ -23,6 +23,7 @@ export interface MailTransport {
 export interface ResendOptions {
   /** Without it the SDK reads `RESEND_BASE_URL`, then uses Resend's own address. */
   baseUrl?: string;
+  /** How long one request may take before it is aborted and retried later. */
   timeoutMs?: number;
 }
 
@@ -33,16 +34,15 @@ export function createResendTransport(apiKey: string, options: ResendOptions = {
   return {
     name: "resend",
     async send(mail, idempotencyKey) {
-      const request = resend.emails.send(
+      // The SDK hands the signal to fetch, so a timeout closes the connection instead of
+      // leaving it open. Resend may still have accepted the mail: the retry carries the same
+      // idempotency key, and Resend returns the first mail for it instead of sending again.
+      const signal = AbortSignal.timeout(timeoutMs);
+      const result = await resend.emails.send(
         { from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html },
-        { idempotencyKey },
+        { idempotencyKey, signal },
       );
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
-      });
-      const result = await Promise.race([request, timeout]).finally(() => clearTimeout(timer));
-      if (result === "timeout") {
+      if (result.error && signal.aborted) {
         return { ok: false, retryable: true, error: `timed out after ${timeoutMs} ms` };
       }
       if (result.error) {

@@ -15,12 +15,15 @@ export interface TestDatabase extends DatabaseHandle {
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
-/** Creates and migrates an empty database for one test file. */
-export async function createTestDatabase(options: { onQuery?: (query: string) => void } = {}): Promise<TestDatabase> {
+/** Creates an empty database for one test file, migrated unless `migrated` is false. */
+export async function createTestDatabase(
+  options: { migrated?: boolean; onQuery?: (query: string) => void } = {},
+): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true;
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
     const handle = openDatabase({ dataDir: "memory://", onQuery: options.onQuery });
-    await migrate(handle.db);
+    if (migrated) await migrate(handle.db);
     return { ...handle, url: null, destroy: () => handle.close() };
   }
   const name = `mfa_test_${randomBytes(6).toString("hex")}`;
@@ -29,7 +32,7 @@ export async function createTestDatabase(options: { onQuery?: (query: string) =>
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const handle = openDatabase({ url: url.toString(), poolSize: 5, onQuery: options.onQuery });
-  await migrate(handle.db);
+  if (migrated) await migrate(handle.db);
   return {
     ...handle,
     url: url.toString(),

@@ -42,7 +42,16 @@ export interface ResendImitation {
   onDelivered: ((email: ResendEmail) => void) | null;
   /** Answers for the next requests, consumed in order; then `accept`. */
   script(...answers: ResendAnswer[]): void;
+  /** How long `accept_late` keeps the caller waiting after it keeps the mail. */
   lateMs: number;
+  /** A delay before every answer, so that concurrent senders overlap. */
+  latencyMs: number;
+  /** Requests received and not answered yet. */
+  inFlight: number;
+  /** Idempotency keys of requests whose caller closed the connection before the answer. */
+  abandoned: (string | null)[];
+  /** Requests received with this idempotency key. */
+  requestsFor(idempotencyKey: string): number;
   close(): Promise<void>;
 }
 
@@ -79,6 +88,10 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     delivered: [],
     onDelivered: null,
     lateMs: 3_000,
+    latencyMs: 0,
+    abandoned: [],
+    inFlight: 0,
+    requestsFor: (key) => imitation.requests.filter((request) => request.idempotencyKey === key).length,
     script: (...answers) => pending.push(...answers),
     close: () =>
       new Promise((resolve) => {
@@ -117,6 +130,12 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
     const answer = pending.shift() ?? "accept";
     imitation.requests.push({ idempotencyKey, answer });
+    imitation.inFlight += 1;
+    response.on("close", () => {
+      imitation.inFlight -= 1;
+      if (!response.writableFinished) imitation.abandoned.push(idempotencyKey);
+    });
+    if (imitation.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, imitation.latencyMs));
 
     const failure = FAILURES[answer];
     if (failure) return send(response, failure.status, { statusCode: failure.status, ...failure });
@@ -134,7 +153,10 @@ export async function startResendImitation(port = 0): Promise<ResendImitation> {
     send(response, 200, { id: email.id });
   });
 
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("The Resend imitation has no port.");
   imitation.url = `http://127.0.0.1:${address.port}`;
