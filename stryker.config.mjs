@@ -1,0 +1,38 @@
+// @ts-check
+/**
+ * Mutation testing of the flow machines and of the code that checks codes, passwords and
+ * device tokens, against the fast tests of `vitest.mutation.config.ts`. `npm run test:mutation`
+ * runs it, and docs/testing.md lists the mutants that survive and why.
+ *
+ * @type {import("@stryker-mutator/api/core").PartialStrykerOptions}
+ */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutation.config.ts" },
+  plugins: ["@stryker-mutator/vitest-runner"],
+  mutate: [
+    "machines/**/*.ts",
+    "src/crypto.ts",
+    "src/passwords.ts",
+    "src/flows/event-facts.ts",
+    // isRecentlyVerified and isCodeRequired, which decide whether a code is asked for.
+    "src/sessions.ts:112-115",
+    "src/users.ts:66-69",
+  ],
+  // The sandbox needs only the code and its tests, and `.data` can contain a large database.
+  ignorePatterns: ["/.data", "/bench", "/docs", "/reports", "/test-results", "/*.cpuprofile"],
+  coverageAnalysis: "perTest",
+  // Each worker runs one vitest process; the machines this runs on have 2 cores.
+  concurrency: 2,
+  // A mutant run that takes 20 s longer than the initial run counts as an endless loop. The
+  // default of 5 s turned ordinary runs into timeouts on a machine shared with a benchmark.
+  timeoutMS: 20_000,
+  // Every run starts from scratch, so the score never depends on a cached earlier result.
+  incremental: false,
+  reporters: ["clear-text", "json", "progress"],
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  clearTextReporter: { allowColor: false, allowEmojis: false, reportTests: false },
+  thresholds: { high: 95, low: 90, break: 90 },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};
