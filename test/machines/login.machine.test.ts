@@ -85,7 +85,9 @@ describe("login: code", () => {
 
   it("trusts the device when asked", () => {
     const result = step(loginMachine, awaitingCode(), { type: "SUBMIT_CODE", codeMatches: true, rememberDevice: true });
+    expect(result.snapshot.value).toBe("authenticated");
     expect(result.intents).toEqual([{ type: "sessionIssued", method: "code" }, { type: "deviceTrusted" }]);
+    expect(contextOf(result.snapshot).codeHash).toBeNull();
   });
 
   it("rejects a wrong code and spends an attempt", () => {
