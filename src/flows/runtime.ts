@@ -11,23 +11,22 @@ import {
   type FlowIntent,
   type FlowKind,
   type FlowRejection,
-  type IssuedCode,
   createFlowContext,
   flowDefinitions,
   isFlowOverdue,
-  maskEmail,
 } from "../../machines/index.js";
 import type { Database, Transaction } from "../../db/client.js";
 import { flowJournal, flows } from "../../db/schema.js";
 import type { Config } from "../config.js";
-import { type SecretKeys, createCode, createId, hashCode, isCodeMatching } from "../crypto.js";
+import { type SecretKeys, createId } from "../crypto.js";
 import { findDeviceTrust } from "../device-trusts.js";
 import { ApiError } from "../http/errors.js";
 import type { Logger } from "../logger.js";
 import type { PasswordChecker } from "../passwords.js";
-import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
+import type { AuthenticatedSession } from "../sessions.js";
 import { type SignInFailureState, applySignInOutcome, lockSignInFailures } from "../sign-in-pauses.js";
-import { type UserWithOrganization, findUser, isCodeRequired, normalizeEmail } from "../users.js";
+import { type UserWithOrganization, findUser, normalizeEmail } from "../users.js";
+import { buildMachineEvent } from "./event-facts.js";
 import { type AppliedIntents, applyIntents } from "./intents.js";
 import { restoreSnapshot } from "./snapshots.js";
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
@@ -292,44 +291,24 @@ export class FlowRuntime {
     const now = this.options.now();
     const { row, machine, snapshot } = loaded;
     const context = snapshot.context as FlowContext;
-    const event: Record<string, unknown> & { type: string; now: number } = { type: clientEvent.type, now: now.getTime() };
     const { user, trust } = facts;
     const signInEmail = row.kind === "login" && signIn ? findSignInEmail(clientEvent, user) : null;
     const pausedUntil = signInEmail ? (signIn?.pausedUntil ?? null) : null;
 
-    if (clientEvent.type === "SUBMIT_CREDENTIALS") {
-      Object.assign(event, {
-        userId: user?.user.id ?? null,
-        sentTo: user ? maskEmail(user.user.email) : null,
-        passwordValid: slow?.passwordValid === true && user !== null,
-        codeRequired: user ? isCodeRequired(user) : true,
-        deviceTrusted: trust !== null,
-        signInPaused: pausedUntil !== null,
-      });
-    }
-    if (clientEvent.type === "SUBMIT_PASSWORD") {
-      Object.assign(event, {
-        passwordValid: slow?.passwordValid === true,
-        sentTo: user ? maskEmail(user.user.email) : "",
-        recentlyVerified: request.auth ? isRecentlyVerified(request.auth.session, now, config.recentVerificationMs) : false,
-        mfaEnforced: user?.organization?.mfaEnforced === true,
-      });
-    }
-    if (row.kind === "disablement" && (clientEvent.type === "SUBMIT_CODE" || clientEvent.type === "RESEND_CODE")) {
-      // Enforcement may have started since the password, so it is read again at every step.
-      event.mfaEnforced = user?.organization?.mfaEnforced === true;
-    }
-    if (clientEvent.type === "SUBMIT_CODE") {
-      Object.assign(event, {
-        codeMatches: isCodeMatching(keys.codeKey, row.id, String(clientEvent.code), context.codeHash),
-        rememberDevice: clientEvent.rememberDevice === true,
-        signInPaused: pausedUntil !== null,
-      });
-    }
-    if (["SUBMIT_CREDENTIALS", "SUBMIT_PASSWORD", "RESEND_CODE"].includes(clientEvent.type)) {
-      const code = createCode();
-      event.newCode = { code, hash: hashCode(keys.codeKey, row.id, code) } satisfies IssuedCode;
-    }
+    const event = buildMachineEvent({
+      flowId: row.id,
+      kind: row.kind as FlowKind,
+      context,
+      clientEvent,
+      slow,
+      user,
+      trust,
+      pausedUntil,
+      auth: request.auth,
+      now,
+      codeKey: keys.codeKey,
+      recentVerificationMs: config.recentVerificationMs,
+    });
 
     const [next, actions] = transition(machine, snapshot, event as never);
     // `transition()` returns emitted events as `xstate.emit` actions instead of delivering them.
