@@ -22,17 +22,19 @@ export default {
   // The sandbox needs only the code and its tests, and `.data` can contain a large database.
   ignorePatterns: ["/.data", "/bench", "/docs", "/reports", "/test-results", "/*.cpuprofile"],
   coverageAnalysis: "perTest",
-  // Each worker runs one vitest process; the machines this runs on have 2 cores.
+  // Each worker runs one vitest process, and CI runs on 2 cores.
   concurrency: 2,
-  // A mutant run that takes 20 s longer than the initial run counts as an endless loop. The
-  // default of 5 s turned ordinary runs into timeouts on a machine shared with a benchmark.
+  // A mutant run counts as an endless loop once it takes 1.5 times as long as the initial run
+  // plus this. The default of 5 s turned ordinary runs into timeouts on a loaded machine.
   timeoutMS: 20_000,
   // Every run starts from scratch, so the score never depends on a cached earlier result.
   incremental: false,
   reporters: ["clear-text", "json", "progress"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   clearTextReporter: { allowColor: false, allowEmojis: false, reportTests: false },
-  thresholds: { high: 95, low: 90, break: 90 },
+  // Stryker compares `break` with the score of all files: 96.8 % when this was set, and 96.3 %
+  // on machines/ alone. So a new surviving mutant needs a test or an entry in docs/testing.md.
+  thresholds: { high: 95, low: 90, break: 96 },
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
 };
