@@ -33,6 +33,12 @@ describe("configuration", () => {
     );
   });
 
+  it("prepares statements unless told not to", () => {
+    expect(loadConfig({}).databasePrepare).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARE: "off" }).databasePrepare).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARE: "sometimes" })).toThrow(/DATABASE_PREPARE/);
+  });
+
   it("names each invalid variable", () => {
     expect(() => loadConfig({ PORT: "eighty", REGISTRATION: "maybe" })).toThrow(/PORT.*REGISTRATION/);
     expect(() => loadConfig({ SECRET: "short" })).toThrow(/SECRET: must be at least 32 characters/);
