@@ -4,7 +4,6 @@
  * computes the next snapshot with a pure `transition()`. Snapshot, journal row, database
  * intents and outbox rows are written together before the commit.
  */
-import { eq, sql } from "drizzle-orm";
 import { type AnyMachineSnapshot, type AnyStateMachine, getInitialSnapshot, transition } from "xstate";
 import {
   type FlowContext,
@@ -18,7 +17,6 @@ import {
   maskEmail,
 } from "../../machines/index.js";
 import type { Database, Transaction } from "../../db/client.js";
-import { flowJournal, flows } from "../../db/schema.js";
 import type { Config } from "../config.js";
 import { type SecretKeys, createCode, createId, hashCode, isCodeMatching } from "../crypto.js";
 import { findDeviceTrust } from "../device-trusts.js";
@@ -30,9 +28,8 @@ import { type SignInFailureState, applySignInOutcome, lockSignInFailures } from 
 import { type UserWithOrganization, findUser, isCodeRequired, normalizeEmail } from "../users.js";
 import { type AppliedIntents, applyIntents } from "./intents.js";
 import { restoreSnapshot } from "./snapshots.js";
+import { type FlowRow, insertFlow, insertJournalEntry, selectFlow, updateFlow } from "./statements.js";
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
-
-type FlowRow = typeof flows.$inferSelect;
 
 /** Flow ids are base64url; anything else names no flow and never reaches a query. */
 const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -113,17 +110,16 @@ export class FlowRuntime {
     const snapshot = getInitialSnapshot(machine as AnyStateMachine, context);
     // A login flow id is its client's only credential, so it gets 192 random bits.
     const id = createId(24);
-    // One statement writes both rows, so it needs no transaction: one round trip in all.
-    const state = String(snapshot.value);
-    const createdAt = now.toISOString();
-    await db.execute(sql`
-      with created as (
-        insert into flows (id, kind, user_id, machine_version, state, status, snapshot, expires_at, created_at, updated_at)
-        values (${id}, ${kind}, ${userId}, ${version}, ${state}, 'active', ${JSON.stringify(persist(snapshot))}::jsonb,
-                ${new Date(context.expiresAt).toISOString()}::timestamptz, ${createdAt}::timestamptz, ${createdAt}::timestamptz)
-      )
-      insert into flow_journal (flow_id, flow_version, event_type, outcome, state, created_at)
-      values (${id}, 1, 'xstate.init', 'ok', ${state}, ${createdAt}::timestamptz)`);
+    await insertFlow(db, {
+      id,
+      kind,
+      userId,
+      machineVersion: version,
+      state: String(snapshot.value),
+      snapshot: persist(snapshot),
+      expiresAt: new Date(context.expiresAt),
+      createdAt: now,
+    });
     this.log(request, kind, id).info({ event: "flow.created" }, "flow created");
     return toFlowView(id, kind, snapshot);
   }
@@ -228,8 +224,7 @@ export class FlowRuntime {
   /** Loads a flow and checks that the caller may use it. */
   private async load(db: Database | Transaction, id: string, request: RequestContext, lock: boolean): Promise<Loaded> {
     if (!FLOW_ID_PATTERN.test(id)) throw new ApiError("flow_not_found");
-    const query = db.select().from(flows).where(eq(flows.id, id)).limit(1);
-    const [row] = lock ? await query.for("update") : await query;
+    const row = await selectFlow(db, id, lock);
     if (!row) throw new ApiError("flow_not_found");
     if (row.kind !== "login") {
       if (!request.auth) throw new ApiError("unauthenticated");
@@ -331,30 +326,23 @@ export class FlowRuntime {
 
     // The snapshot, the journal row and the intents' writes go out together: one round trip.
     const update = changed
-      ? tx
-          .update(flows)
-          .set({
-            snapshot: stored,
-            state: String(next.value),
-            status: next.status === "active" ? "active" : "done",
-            version,
-            userId: nextContext.userId,
-            updatedAt: now,
-          })
-          .where(eq(flows.id, row.id))
-          .execute()
+      ? updateFlow(tx, row.id, {
+          snapshot: stored,
+          state: String(next.value),
+          status: next.status === "active" ? "active" : "done",
+          version,
+          userId: nextContext.userId,
+          updatedAt: now,
+        })
       : null;
-    const journal = tx
-      .insert(flowJournal)
-      .values({
-        flowId: row.id,
-        flowVersion: version,
-        eventType: clientEvent.type,
-        outcome: rejection?.error ?? "ok",
-        state: String(next.value),
-        createdAt: now,
-      })
-      .execute();
+    const journal = insertJournalEntry(tx, {
+      flowId: row.id,
+      flowVersion: version,
+      eventType: clientEvent.type,
+      outcome: rejection?.error ?? "ok",
+      state: String(next.value),
+      createdAt: now,
+    });
     update?.catch(() => {});
     journal.catch(() => {});
     const applied: AppliedIntents = await applyIntents(tx, {
@@ -397,11 +385,15 @@ export class FlowRuntime {
     const now = this.options.now();
     const [next] = transition(loaded.machine, loaded.snapshot, { type: "EXPIRE", now: now.getTime() });
     const version = loaded.row.version + 1;
-    await tx
-      .update(flows)
-      .set({ snapshot: persist(next), state: String(next.value), status: "done", version, updatedAt: now })
-      .where(eq(flows.id, loaded.row.id));
-    await tx.insert(flowJournal).values({
+    await updateFlow(tx, loaded.row.id, {
+      snapshot: persist(next),
+      state: String(next.value),
+      status: "done",
+      version,
+      userId: loaded.row.userId,
+      updatedAt: now,
+    });
+    await insertJournalEntry(tx, {
       flowId: loaded.row.id,
       flowVersion: version,
       eventType: "EXPIRE",
