@@ -1,8 +1,8 @@
 /**
  * The statements that every flow event sends, written as SQL text instead of through Drizzle's
- * query builder. Building a select or an update of `flows` with the builder takes about 50 µs
- * of CPU per call (measured in-process on the 2-core benchmark machine), and a sign-in sends
- * these seven times, so writing them out saves that work on the busiest path.
+ * query builder. The builder takes about 50 µs of CPU to build a select or an update of
+ * `flows` (measured in-process on the 2-core benchmark machine). A sign-in sends these
+ * statements seven times, so writing them out saves that work on the busiest path.
  *
  * Identifiers are quoted as Drizzle quotes them, so the statement lists that the tests record
  * read the same. Both drivers return `jsonb` as parsed objects.
@@ -47,7 +47,7 @@ export interface JournalEntry {
   flowId: string;
   flowVersion: number;
   eventType: string;
-  /** `ok`, or the error code that the event was answered with. */
+  /** `ok`, or the error code of the event's response. */
   outcome: string;
   state: string;
   createdAt: Date;
