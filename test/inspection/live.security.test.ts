@@ -1,6 +1,6 @@
 /**
  * Live inspection of a login with a code, through a real relay on 127.0.0.1 to a WebSocket
- * client that stands in for the inspector. What the relay forwards ends up in a page of
+ * client in place of the inspector. What the relay forwards ends up in a page of
  * stately.ai, so no code, code HMAC, password or token may be in it, nor a full login flow id.
  * Only committed events are reported, in the order they were applied.
  */

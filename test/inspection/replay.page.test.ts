@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** The journal list of a replay page as `event [outcome] → state` lines, in page order. */
+/** Reads the journal list of a replay page as `event [outcome] → state` lines, in page order. */
 function journalLines(page: string): string[] {
   const list = page.match(/<ol id="journal">(.*?)<\/ol>/s)?.[1] ?? "";
   return [...list.matchAll(/<li>(.*?)<\/li>/gs)].map((item) => {
