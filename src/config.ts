@@ -36,6 +36,8 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  /** Whether postgres.js prepares statements; off for PgBouncer before 1.21 in transaction mode. */
+  databasePrepare: boolean;
   signInPause: SignInPausePolicy;
   /** Finished flows, sent mail, expired sessions and the like are deleted this long after. */
   retentionMs: number;
@@ -96,6 +98,7 @@ const environmentSchema = z.object({
   HASH_CONCURRENCY: integer(1).optional(),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  DATABASE_PREPARE: flag.default(true),
   SIGN_IN_PAUSE_THRESHOLD: integer(1).default(10),
   SIGN_IN_PAUSE_MINUTES: integer(1).default(15),
   SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),
@@ -167,6 +170,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(environment),
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databasePrepare: env.DATABASE_PREPARE,
     signInPause: {
       threshold: env.SIGN_IN_PAUSE_THRESHOLD,
       firstPauseMs: env.SIGN_IN_PAUSE_MINUTES * MINUTE_MS,

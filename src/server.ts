@@ -29,6 +29,7 @@ export async function startService(
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+    prepare: config.databasePrepare,
   });
   const applied = await migrate(database.db);
   logger.info({ database: database.driver, location: database.location, migrationsApplied: applied }, "database ready");

@@ -53,6 +53,12 @@ describe("configuration", () => {
     expect(loadConfig({ NODE_ENV: "production", SECRET, RESEND_API_KEY: "re_x", INSPECT: "0" }).inspectRelayPort).toBeNull();
   });
 
+  it("prepares statements unless told not to", () => {
+    expect(loadConfig({}).databasePrepare).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARE: "off" }).databasePrepare).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARE: "sometimes" })).toThrow(/DATABASE_PREPARE/);
+  });
+
   it("names each invalid variable", () => {
     expect(() => loadConfig({ PORT: "eighty", REGISTRATION: "maybe" })).toThrow(/PORT.*REGISTRATION/);
     expect(() => loadConfig({ SECRET: "short" })).toThrow(/SECRET: must be at least 32 characters/);
