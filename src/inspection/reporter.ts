@@ -39,10 +39,11 @@ export function toInspectedSnapshot(snapshot: AnyMachineSnapshot) {
 
 /**
  * Returns the minimal actor reference from which the inspector reads a session id and a
- * definition: `inspector.actor()` serializes `logic.config`.
+ * definition: `inspector.actor()` serializes `logic.config`. Its snapshot is the reduced one.
  */
 export function toInspectedActor(sessionId: string, machine: AnyStateMachine, snapshot: AnyMachineSnapshot) {
-  return { sessionId, logic: machine, send() {}, getSnapshot: () => snapshot };
+  const inspected = toInspectedSnapshot(snapshot);
+  return { sessionId, logic: machine, send() {}, getSnapshot: () => inspected };
 }
 
 export class InspectionReporter implements FlowInspection {
