@@ -72,6 +72,7 @@ async function runPhases(
     artifactsDir: context.artifactsDir,
     label,
     profile: options.profile,
+    nodeFlags: options.nodeFlags,
     env: { DATABASE_POOL_SIZE: String(options.poolSize) },
   });
   const phases: Phase[] = [];

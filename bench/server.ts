@@ -3,13 +3,24 @@
  * database, so that its CPU time and peak memory can be read from /proc/<pid>.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * The Node.js flags of `npm start`, read from package.json so that the benchmark runs the
+ * service exactly as it is started.
+ */
+function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const match = manifest.scripts.start.match(/^exec node ((?:--\S+ )*)dist\/src\/main\.js$/);
+  if (!match) throw new Error(`Expected "exec node [flags] dist/src/main.js" as the start script, got "${manifest.scripts.start}".`);
+  return (match[1] ?? "").split(" ").filter((flag) => flag.length > 0);
+}
 
 let built = false;
 
@@ -31,6 +42,8 @@ export interface ServerOptions {
   artifactsDir: string;
   label: string;
   profile: boolean;
+  /** Node.js flags placed before the script, such as `--max-semi-space-size=8`. */
+  nodeFlags?: string[];
   /** Extra environment, such as `UV_THREADPOOL_SIZE`. */
   env?: Record<string, string>;
 }
@@ -83,7 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   delete env.NODE_ENV;
 
   buildOnce();
-  const args: string[] = [];
+  const args: string[] = [...startFlags(), ...(options.nodeFlags ?? [])];
   if (options.profile) {
     // Node writes one profile per thread, so each server gets a folder of its own.
     args.push("--cpu-prof", "--cpu-prof-dir", profileDir(options.artifactsDir, options.label));
