@@ -52,7 +52,8 @@ describe("start-up in production", () => {
   });
 });
 
-describe("npm run inspect", () => {
+// The first start creates the embedded database, which takes tens of seconds on a busy machine.
+describe("npm run inspect", { timeout: 120_000 }, () => {
   it("starts the relay and the service together", async () => {
     const [relayPort, servicePort] = [await findFreePort(), await findFreePort()];
     const started = startMain(["--inspect"], {
