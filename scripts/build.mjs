@@ -5,7 +5,8 @@
  * (measured with process.memoryUsage().rss after importing src/server.ts both ways).
  *
  * The folder layout stays the same, so paths built from import.meta.url (the migrations,
- * the web assets) resolve inside dist/, where this script copies those files.
+ * the web assets, the inspection pages' scripts) resolve inside dist/, where this script
+ * copies those files.
  */
 import { cpSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -15,7 +16,7 @@ import { build } from "esbuild";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "dist");
 const SOURCE_FOLDERS = ["src", "db", "machines"];
-const COPIED_FOLDERS = ["db/migrations", "src/web/assets"];
+const COPIED_FOLDERS = ["db/migrations", "src/web/assets", "src/inspection/assets"];
 
 function sourceFiles(folder) {
   return readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })

@@ -21,6 +21,7 @@ import type { Config } from "../config.js";
 import { type SecretKeys, createCode, createId, hashCode, isCodeMatching } from "../crypto.js";
 import { findDeviceTrust } from "../device-trusts.js";
 import { ApiError } from "../http/errors.js";
+import type { AppliedTransition, FlowInspection } from "../inspection/reporter.js";
 import type { Logger } from "../logger.js";
 import type { PasswordChecker } from "../passwords.js";
 import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
@@ -32,7 +33,7 @@ import { type FlowRow, insertFlow, insertJournalEntry, selectFlow, updateFlow } 
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
 
 /** Flow ids are base64url; anything else names no flow and never reaches a query. */
-const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface FlowRuntimeOptions {
   db: Database;
@@ -43,6 +44,8 @@ export interface FlowRuntimeOptions {
   now: () => Date;
   /** Called after a commit that queued mail. */
   onMailQueued: () => void;
+  /** Told of every created flow and applied event after its commit, when inspection is on. */
+  inspection?: FlowInspection | null;
 }
 
 /** The sender of a request: its session, if any, and its client. */
@@ -120,6 +123,7 @@ export class FlowRuntime {
       expiresAt: new Date(context.expiresAt),
       createdAt: now,
     });
+    this.options.inspection?.reportCreated(id, kind, snapshot);
     this.log(request, kind, id).info({ event: "flow.created" }, "flow created");
     return toFlowView(id, kind, snapshot);
   }
@@ -127,12 +131,16 @@ export class FlowRuntime {
   /** Reads a flow, storing its expiry first when it is overdue. */
   async read(id: string, request: RequestContext): Promise<FlowView> {
     const loaded = await this.load(this.options.db, id, request, false);
-    if (!isOverdue(loaded, this.options.now())) return toFlowView(id, loaded.row.kind as FlowKind, loaded.snapshot);
-    const expired = await this.options.db.transaction(async (tx) => {
+    const kind = loaded.row.kind as FlowKind;
+    if (!isOverdue(loaded, this.options.now())) return toFlowView(id, kind, loaded.snapshot);
+    const { snapshot, expiry } = await this.options.db.transaction(async (tx) => {
       const locked = await this.load(tx, id, request, true);
-      return isOverdue(locked, this.options.now()) ? this.storeExpiry(tx, locked) : locked.snapshot;
+      if (!isOverdue(locked, this.options.now())) return { snapshot: locked.snapshot, expiry: null };
+      const stored = await this.storeExpiry(tx, locked);
+      return { snapshot: stored.after, expiry: stored };
     });
-    return toFlowView(id, loaded.row.kind as FlowKind, expired);
+    if (expiry) this.options.inspection?.reportApplied(id, kind, expiry);
+    return toFlowView(id, kind, snapshot);
   }
 
   /** Applies one client event to a flow; a rejected event throws an `ApiError` with the flow. */
@@ -176,10 +184,12 @@ export class FlowRuntime {
 
     const { kind } = outcome;
     if (outcome.expired) {
-      throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
+      this.options.inspection?.reportApplied(id, kind, outcome.expired);
+      throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired.after) });
     }
-    const { snapshot, intents, applied, pausedUntil } = outcome.applied!;
+    const { snapshot, intents, applied, pausedUntil, appliedTransition } = outcome.applied!;
     if (applied.mailQueued) this.options.onMailQueued();
+    this.options.inspection?.reportApplied(id, kind, appliedTransition);
 
     const rejection = intents.find((intent) => intent.type === "rejected");
     const flow = toFlowView(id, kind, snapshot, applied.output);
@@ -377,13 +387,15 @@ export class FlowRuntime {
       applied.mailQueued ||= mailed;
     }
     await Promise.all([update, journal]);
-    return { snapshot: next, intents, applied, eventType: clientEvent.type, pausedUntil };
+    const appliedTransition: AppliedTransition = { before: snapshot, event, after: next };
+    return { snapshot: next, intents, applied, eventType: clientEvent.type, pausedUntil, appliedTransition };
   }
 
   /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
-  private async storeExpiry(tx: Transaction, loaded: Loaded): Promise<AnyMachineSnapshot> {
+  private async storeExpiry(tx: Transaction, loaded: Loaded): Promise<AppliedTransition> {
     const now = this.options.now();
-    const [next] = transition(loaded.machine, loaded.snapshot, { type: "EXPIRE", now: now.getTime() });
+    const event = { type: "EXPIRE", now: now.getTime() };
+    const [next] = transition(loaded.machine, loaded.snapshot, event);
     const version = loaded.row.version + 1;
     await updateFlow(tx, loaded.row.id, {
       snapshot: persist(next),
@@ -401,7 +413,7 @@ export class FlowRuntime {
       state: String(next.value),
       createdAt: now,
     });
-    return next;
+    return { before: loaded.snapshot, event, after: next };
   }
 
   private log(request: RequestContext, kind: FlowKind, id: string, snapshot?: AnyMachineSnapshot): Logger {

@@ -59,8 +59,7 @@ export interface JournalEntry {
  */
 export async function insertFlow(db: Executor, flow: NewFlow): Promise<void> {
   const createdAt = flow.createdAt.toISOString();
-  await db.execute(sql`
-    with "created" as (
+  await db.execute(sql`with "created" as (
       insert into "flows" ("id", "kind", "user_id", "machine_version", "state", "status", "snapshot",
                            "expires_at", "created_at", "updated_at")
       values (${flow.id}, ${flow.kind}, ${flow.userId}, ${flow.machineVersion}, ${flow.state}, 'active',
@@ -74,27 +73,23 @@ export async function insertFlow(db: Executor, flow: NewFlow): Promise<void> {
 /** Reads a flow row, locking it `FOR UPDATE` when asked. */
 export async function selectFlow(db: Executor, id: string, lock: boolean): Promise<FlowRow | undefined> {
   const result = lock
-    ? await db.execute(sql`
-        select "id", "kind", "user_id" as "userId", "machine_version" as "machineVersion", "version", "snapshot"
+    ? await db.execute(sql`select "id", "kind", "user_id" as "userId", "machine_version" as "machineVersion", "version", "snapshot"
         from "flows" where "id" = ${id} limit 1 for update`)
-    : await db.execute(sql`
-        select "id", "kind", "user_id" as "userId", "machine_version" as "machineVersion", "version", "snapshot"
+    : await db.execute(sql`select "id", "kind", "user_id" as "userId", "machine_version" as "machineVersion", "version", "snapshot"
         from "flows" where "id" = ${id} limit 1`);
   return rowsOf<FlowRow>(result)[0];
 }
 
 /** Stores a flow's new snapshot and the columns derived from it. */
 export async function updateFlow(db: Executor, id: string, change: FlowChange): Promise<void> {
-  await db.execute(sql`
-    update "flows"
+  await db.execute(sql`update "flows"
     set "snapshot" = ${JSON.stringify(change.snapshot)}::jsonb, "state" = ${change.state}, "status" = ${change.status},
         "version" = ${change.version}, "user_id" = ${change.userId}, "updated_at" = ${change.updatedAt.toISOString()}::timestamptz
     where "id" = ${id}`);
 }
 
 export async function insertJournalEntry(db: Executor, entry: JournalEntry): Promise<void> {
-  await db.execute(sql`
-    insert into "flow_journal" ("flow_id", "flow_version", "event_type", "outcome", "state", "created_at")
+  await db.execute(sql`insert into "flow_journal" ("flow_id", "flow_version", "event_type", "outcome", "state", "created_at")
     values (${entry.flowId}, ${entry.flowVersion}, ${entry.eventType}, ${entry.outcome}, ${entry.state},
             ${entry.createdAt.toISOString()}::timestamptz)`);
 }
