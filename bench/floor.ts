@@ -45,7 +45,7 @@ function snapshotOf(version: number) {
 
 /** Runs the floor's transactions through a warm-up and a measured window. */
 export async function runFloor(options: FloorOptions): Promise<FloorResult> {
-  const sql = postgres(options.databaseUrl, { max: options.poolSize, prepare: false, onnotice: () => {} });
+  const sql = postgres(options.databaseUrl, { max: options.poolSize, fetch_types: false, onnotice: () => {} });
   try {
     await sql`create table if not exists bench_floor_flows (
       id text primary key, version integer not null, state text not null, snapshot jsonb not null,

@@ -49,6 +49,17 @@ export function readProcessCpuMs(pid: number): number {
   return ((utime + stime) * 1000) / ticksPerSecond();
 }
 
+/**
+ * Read and write system calls that a process has made so far (`syscr` and `syscw` of
+ * `/proc/<pid>/io`), socket and file calls together. Unlike CPU time, these counts do not
+ * grow when other work shares the cores, so they show round trips saved on a busy machine.
+ */
+export function readProcessSyscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string) => Number(io.match(new RegExp(`^${name}: (\\d+)$`, "m"))?.[1] ?? Number.NaN);
+  return { reads: field("syscr"), writes: field("syscw") };
+}
+
 /** Peak resident set size of a process (`VmHWM`), in MiB. */
 export function readPeakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -16,6 +16,8 @@ measures the PostgreSQL floor, and prints the figures (also written to out.json 
   --profile             runs the service under --cpu-prof and prints where its time goes
   --port <n>            port of the service (default: a free one)
   --pool-size <n>       DATABASE_POOL_SIZE of the service and of the floor (default: 10)
+  --node-flags=<flags>  extra Node.js flags for the service, space-separated, given with
+                        "=", such as --node-flags="--max-semi-space-size=8 --trace-gc"
   --database-url <url>  PostgreSQL server to create the bench_* databases on
                         (default: postgres://postgres@127.0.0.1:5432/postgres)
   --help                prints this text`;
@@ -34,6 +36,7 @@ export interface BenchOptions {
   profile: boolean;
   port: number;
   poolSize: number;
+  nodeFlags: string[];
   adminUrl: string;
 }
 
@@ -59,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       profile: { type: "boolean", default: false },
       port: { type: "string", default: "0" },
       "pool-size": { type: "string", default: "10" },
+      "node-flags": { type: "string", default: "" },
       "database-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
       help: { type: "boolean", default: false },
     },
@@ -87,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     profile: values.profile,
     port,
     poolSize: Math.round(positiveNumber("pool-size", values["pool-size"])),
+    nodeFlags: values["node-flags"].split(" ").filter((flag) => flag.length > 0),
     adminUrl: values["database-url"],
   };
 }

@@ -13,6 +13,8 @@ export interface Phase extends SignInResult {
   /** Median code-submission latency over the floor's median transaction latency. */
   codeToFloorRatio: number | null;
   serverCpuMsPerFlow: number | null;
+  /** Read and write system calls of the server per sign-in: sockets, log file and thread pool. */
+  serverSyscallsPerFlow: { reads: number; writes: number } | null;
   serverPeakRssMiB: number;
   /** Cores' worth of CPU that the load generator (with the Resend imitation) used. */
   generatorCpuShare: number;
@@ -53,6 +55,10 @@ export function printPhase(phase: Phase): void {
     `  server CPU per sign-in ${phase.serverCpuMsPerFlow} ms, server peak RSS ${phase.serverPeakRssMiB} MiB, ` +
       `load generator ${phase.generatorCpuShare} cores, machine busy ${Math.round(phase.machineBusyShare * 100)} %`,
   );
+  if (phase.serverSyscallsPerFlow) {
+    const { reads, writes } = phase.serverSyscallsPerFlow;
+    console.log(`  server system calls per sign-in: ${reads} reads, ${writes} writes`);
+  }
   const errors = Object.entries(phase.errors);
   if (errors.length > 0) console.log(`  errors: ${errors.map(([key, count]) => `${key} x${count}`).join(", ")}`);
 }

@@ -21,6 +21,7 @@ import {
   readMachineCpu,
   readPeakRssMiB,
   readProcessCpuMs,
+  readProcessSyscalls,
 } from "./machine.js";
 import { type BenchOptions, type HashSetting, USAGE, parseOptions } from "./options.js";
 import { type ProfileSummary, summarizeProfile } from "./profile.js";
@@ -41,7 +42,7 @@ interface Context {
   profiles: Record<string, ProfileSummary>;
 }
 
-/** Picks the main thread's profile: the largest, since the loader worker idles. */
+/** Picks the main thread's profile: the largest, since worker threads (if any) mostly idle. */
 function mainThreadProfile(dir: string): string {
   const files = readdirSync(dir).map((file) => join(dir, file));
   const largest = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
@@ -71,6 +72,7 @@ async function runPhases(
     artifactsDir: context.artifactsDir,
     label,
     profile: options.profile,
+    nodeFlags: options.nodeFlags,
     env: { DATABASE_POOL_SIZE: String(options.poolSize) },
   });
   const phases: Phase[] = [];
@@ -90,6 +92,8 @@ async function runPhases(
 
       let serverCpuStart = 0;
       let serverCpuMs = 0;
+      let syscallsStart = { reads: 0, writes: 0 };
+      let syscalls = { reads: Number.NaN, writes: Number.NaN };
       let machineStart = readMachineCpu();
       let machineBusy = Number.NaN;
       let generatorStart = process.cpuUsage();
@@ -103,10 +107,13 @@ async function runPhases(
         onWindow: (edge) => {
           if (edge === "start") {
             serverCpuStart = readProcessCpuMs(server.pid);
+            syscallsStart = readProcessSyscalls(server.pid);
             machineStart = readMachineCpu();
             generatorStart = process.cpuUsage();
           } else {
             serverCpuMs = readProcessCpuMs(server.pid) - serverCpuStart;
+            const syscallsEnd = readProcessSyscalls(server.pid);
+            syscalls = { reads: syscallsEnd.reads - syscallsStart.reads, writes: syscallsEnd.writes - syscallsStart.writes };
             machineBusy = busyShare(machineStart, readMachineCpu());
             const generator = process.cpuUsage(generatorStart);
             generatorCpuMs = (generator.user + generator.system) / 1000;
@@ -120,6 +127,10 @@ async function runPhases(
         floor,
         codeToFloorRatio: floor ? round(result.steps.submitCode.p50Ms / floor.transaction.p50Ms, 2) : null,
         serverCpuMsPerFlow: result.flows > 0 ? round(serverCpuMs / result.flows, 2) : null,
+        serverSyscallsPerFlow:
+          result.flows > 0
+            ? { reads: round(syscalls.reads / result.flows, 1), writes: round(syscalls.writes / result.flows, 1) }
+            : null,
         serverPeakRssMiB: round(readPeakRssMiB(server.pid), 1),
         generatorCpuShare: round(generatorCpuMs / options.durationMs, 2),
         machineBusyShare: round(machineBusy, 2),

@@ -2,14 +2,34 @@
  * Runs the service as a child process, exactly as `npm start` would but on the benchmark's
  * database, so that its CPU time and peak memory can be read from /proc/<pid>.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * The Node.js flags of `npm start`, read from package.json so that the benchmark runs the
+ * service exactly as it is started.
+ */
+function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const match = manifest.scripts.start.match(/^exec node ((?:--\S+ )*)dist\/src\/main\.js$/);
+  if (!match) throw new Error(`Expected "exec node [flags] dist/src/main.js" as the start script, got "${manifest.scripts.start}".`);
+  return (match[1] ?? "").split(" ").filter((flag) => flag.length > 0);
+}
+
+let built = false;
+
+/** Compiles the service to dist/ as `npm start` does, once per benchmark run. */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, stdio: "inherit" });
+  built = true;
+}
 
 export interface ServerOptions {
   databaseUrl: string;
@@ -22,6 +42,8 @@ export interface ServerOptions {
   artifactsDir: string;
   label: string;
   profile: boolean;
+  /** Node.js flags placed before the script, such as `--max-semi-space-size=8`. */
+  nodeFlags?: string[];
   /** Extra environment, such as `UV_THREADPOOL_SIZE`. */
   env?: Record<string, string>;
 }
@@ -73,12 +95,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Development mode, as the benchmark is specified; production would reject the cheap hash.
   delete env.NODE_ENV;
 
-  const args = ["--import", "tsx"];
+  buildOnce();
+  const args: string[] = [...startFlags(), ...(options.nodeFlags ?? [])];
   if (options.profile) {
-    // One profile per thread (tsx runs its loader in a worker), so each server gets a folder.
+    // Node writes one profile per thread, so each server gets a folder of its own.
     args.push("--cpu-prof", "--cpu-prof-dir", profileDir(options.artifactsDir, options.label));
   }
-  args.push("src/main.ts");
+  args.push("dist/src/main.js");
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", log, log] });
   closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

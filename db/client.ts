@@ -32,6 +32,13 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the postgres.js pool. */
   poolSize?: number;
+  /**
+   * Whether postgres.js prepares named statements (default true). Without them, postgres.js
+   * 3.4 sends each statement with parameters in two round trips (Parse and Describe, then Bind
+   * and Execute), and the statements of a batch no longer share a round trip. A prepared
+   * statement takes one round trip from its second use on a connection.
+   */
+  prepare?: boolean;
   /** Called with each statement that Drizzle sends, for tests that count them. */
   onQuery?: (query: string) => void;
 }
@@ -51,8 +58,9 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.url) {
     const client = postgres(options.url, {
       max: options.poolSize ?? 10,
-      // Transaction-pooling PgBouncer cannot keep prepared statements across transactions.
-      prepare: false,
+      // PgBouncer before 1.21 cannot keep prepared statements across transactions in
+      // transaction pooling mode, so it needs `prepare: false`.
+      prepare: options.prepare ?? true,
       onnotice: () => {},
       connect_timeout: 10,
       // postgres.js fetches array types on each new connection in a promise that nothing
@@ -63,7 +71,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     });
     const parsed = new URL(options.url);
     return {
-      db: drizzlePostgres(client, { schema, logger: queryLogger(options) }) as unknown as Database,
+      db: drizzlePostgres(options.prepare === false ? client : preparingStatements(client), {
+        schema,
+        logger: queryLogger(options),
+      }) as unknown as Database,
       driver: "postgres",
       location: `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`,
       close: () => client.end({ timeout: 5 }),
@@ -78,6 +89,34 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     location: dataDir,
     close: () => client.close(),
   };
+}
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * Wraps a postgres.js client so that every statement that Drizzle sends is prepared. Drizzle
+ * 0.45 asks postgres.js to prepare only queries that were given a name with `.prepare()`, and a
+ * named query belongs to the client or transaction that made it, so it cannot be reused inside
+ * the next event's transaction. postgres.js keeps the prepared statements per connection, keyed
+ * by their SQL text; every statement here is parameterized, so their number stays bounded.
+ */
+function preparingStatements<T extends Sql>(client: T): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (query: string, parameters?: unknown[], queryOptions?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters as never, { ...queryOptions, prepare: true });
+      }
+      if (property === "begin" || property === "savepoint") {
+        const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const callback = args.pop() as (scoped: Sql) => unknown;
+          return method.call(target, ...args, (scoped: Sql) => callback(preparingStatements(scoped)));
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
 
 function queryLogger(options: DatabaseOptions) {

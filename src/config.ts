@@ -36,6 +36,8 @@ export interface Config {
   /** Argon2id hashes that may run or wait at once before sign-ins get 503. */
   hashQueueLimit: number;
   databasePoolSize: number;
+  /** Whether postgres.js prepares statements; off for PgBouncer before 1.21 in transaction mode. */
+  databasePrepare: boolean;
   signInPause: SignInPausePolicy;
   /** Finished flows, sent mail, expired sessions and the like are deleted this long after. */
   retentionMs: number;
@@ -45,6 +47,11 @@ export interface Config {
   ui: boolean;
   /** How long one request to the mail provider may take before it is retried later. */
   mailTimeoutMs: number;
+  /**
+   * Port on 127.0.0.1 of the inspection relay that every applied event is reported to, from
+   * `INSPECT`; null turns live inspection off. Development mode only.
+   */
+  inspectRelayPort: number | null;
 }
 
 /** When repeated failures pause sign-in for an address, and for how long. */
@@ -55,6 +62,9 @@ export interface SignInPausePolicy {
   firstPauseMs: number;
   maxPauseMs: number;
 }
+
+/** Port of the inspection relay when `INSPECT` is `1`, `on` or `true`, as `@statelyai/inspect/server` uses. */
+export const DEFAULT_INSPECT_RELAY_PORT = 8080;
 
 const integer = (min: number) => z.coerce.number().int().min(min);
 const flag = z.enum(["0", "1", "true", "false", "on", "off"]).transform((value) => ["1", "true", "on"].includes(value));
@@ -88,6 +98,7 @@ const environmentSchema = z.object({
   HASH_CONCURRENCY: integer(1).optional(),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
+  DATABASE_PREPARE: flag.default(true),
   SIGN_IN_PAUSE_THRESHOLD: integer(1).default(10),
   SIGN_IN_PAUSE_MINUTES: integer(1).default(15),
   SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),
@@ -95,7 +106,19 @@ const environmentSchema = z.object({
   RETENTION_INTERVAL_MINUTES: integer(1).default(60),
   UI: flag.default(true),
   MAIL_TIMEOUT_SECONDS: integer(1).default(10),
+  INSPECT: z
+    .string()
+    .regex(/^(|0|1|off|on|false|true|[0-9]{4,5})$/, "must be 1, on, true, a relay port from 1024 to 65535, or 0, off, false")
+    .transform(parseInspectRelayPort)
+    .refine((port) => port === null || (port >= 1024 && port <= 65_535), "must be a relay port from 1024 to 65535")
+    .optional(),
 });
+
+function parseInspectRelayPort(value: string): number | null {
+  if (["", "0", "off", "false"].includes(value)) return null;
+  if (["1", "on", "true"].includes(value)) return DEFAULT_INSPECT_RELAY_PORT;
+  return Number(value);
+}
 
 /** Reads the configuration, or throws an error that names each invalid variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -112,6 +135,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }
     if (env.PASSWORD_HASH === "cheap") {
       throw new Error("PASSWORD_HASH=cheap is for benchmarks only and is rejected when NODE_ENV=production.");
+    }
+    if (env.INSPECT) {
+      throw new Error(
+        `INSPECT=${environment.INSPECT} is for development only and is rejected when NODE_ENV=production. Unset INSPECT.`,
+      );
     }
   }
   return {
@@ -142,6 +170,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(environment),
     hashQueueLimit: env.HASH_QUEUE_LIMIT,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databasePrepare: env.DATABASE_PREPARE,
     signInPause: {
       threshold: env.SIGN_IN_PAUSE_THRESHOLD,
       firstPauseMs: env.SIGN_IN_PAUSE_MINUTES * MINUTE_MS,
@@ -151,5 +180,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     retentionIntervalMs: env.RETENTION_INTERVAL_MINUTES * MINUTE_MS,
     ui: env.UI,
     mailTimeoutMs: env.MAIL_TIMEOUT_SECONDS * 1000,
+    inspectRelayPort: env.INSPECT ?? null,
   };
 }

@@ -4,6 +4,7 @@ import { type ServerType, serve } from "@hono/node-server";
 import { type DatabaseHandle, migrate, openDatabase } from "../db/client.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { relayAddresses } from "./inspection/addresses.js";
 import type { Logger } from "./logger.js";
 import { type ServiceOverrides, type Services, createServices } from "./services.js";
 
@@ -28,6 +29,7 @@ export async function startService(
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+    prepare: config.databasePrepare,
   });
   const applied = await migrate(database.db);
   logger.info({ database: database.driver, location: database.location, migrationsApplied: applied }, "database ready");
@@ -49,6 +51,7 @@ export async function startService(
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
   logger.info({ url, production: config.production }, "listening");
+  if (config.inspectRelayPort !== null) logInspection(config.inspectRelayPort, logger);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -60,12 +63,22 @@ export async function startService(
         await drain(server as Server, logger);
         await services.dispatcher.stop();
         await services.retention.stop();
+        services.inspection?.close();
         await database.close();
         logger.info("stopped");
       })();
       return stopping;
     },
   };
+}
+
+/** Logs the page to open to watch flows live: the relay's page, which embeds the Stately inspector. */
+function logInspection(port: number, logger: Logger): void {
+  const { url, pageUrl } = relayAddresses(port);
+  logger.info(
+    { relay: url, open: pageUrl },
+    `live inspection on: open ${pageUrl} in a browser to watch flows in the Stately inspector`,
+  );
 }
 
 /**

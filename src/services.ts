@@ -6,6 +6,8 @@ import type { Database } from "../db/client.js";
 import type { Config } from "./config.js";
 import { type SecretKeys, deriveKeys } from "./crypto.js";
 import { FlowRuntime } from "./flows/runtime.js";
+import { relayAddresses } from "./inspection/addresses.js";
+import type { FlowInspection } from "./inspection/reporter.js";
 import type { Logger } from "./logger.js";
 import { MailDispatcher } from "./mail/outbox.js";
 import { type MailTransport, createDevelopmentTransport, createResendTransport } from "./mail/transport.js";
@@ -27,6 +29,8 @@ export interface Services {
   runtime: FlowRuntime;
   rateLimiter: ClientRateLimiter;
   retention: RetentionJob;
+  /** Reports applied events to the inspection relay; null unless `INSPECT` is set. */
+  inspection: FlowInspection | null;
 }
 
 export interface ServiceOverrides {
@@ -72,6 +76,7 @@ export async function createServices(
     leaseMs: 3 * config.mailTimeoutMs,
   });
   const passwords = new PasswordChecker(hasher);
+  const inspection = await createInspection(config, logger);
   const runtime = new FlowRuntime({
     db,
     config,
@@ -80,6 +85,7 @@ export async function createServices(
     logger,
     now,
     onMailQueued: () => void dispatcher.kick(),
+    inspection,
   });
   const rateLimiter = new ClientRateLimiter(db, now, config.rateLimitPerMinute);
   const retention = new RetentionJob({
@@ -89,5 +95,26 @@ export async function createServices(
     retentionMs: config.retentionMs,
     intervalMs: config.retentionIntervalMs,
   });
-  return { config, db, logger, now, keys, hasher, passwords, transport, dispatcher, runtime, rateLimiter, retention };
+  return {
+    config,
+    db,
+    logger,
+    now,
+    keys,
+    hasher,
+    passwords,
+    transport,
+    dispatcher,
+    runtime,
+    rateLimiter,
+    retention,
+    inspection,
+  };
+}
+
+/** Connects to the inspection relay when `INSPECT` is set; the inspector code loads only then. */
+async function createInspection(config: Config, logger: Logger): Promise<FlowInspection | null> {
+  if (config.inspectRelayPort === null) return null;
+  const { InspectionReporter } = await import("./inspection/reporter.js");
+  return new InspectionReporter({ url: relayAddresses(config.inspectRelayPort).url, logger });
 }

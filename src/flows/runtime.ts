@@ -4,7 +4,6 @@
  * computes the next snapshot with a pure `transition()`. Snapshot, journal row, database
  * intents and outbox rows are written together before the commit.
  */
-import { eq } from "drizzle-orm";
 import { type AnyMachineSnapshot, type AnyStateMachine, getInitialSnapshot, transition } from "xstate";
 import {
   type FlowContext,
@@ -18,11 +17,11 @@ import {
   maskEmail,
 } from "../../machines/index.js";
 import type { Database, Transaction } from "../../db/client.js";
-import { flowJournal, flows } from "../../db/schema.js";
 import type { Config } from "../config.js";
 import { type SecretKeys, createCode, createId, hashCode, isCodeMatching } from "../crypto.js";
 import { findDeviceTrust } from "../device-trusts.js";
 import { ApiError } from "../http/errors.js";
+import type { AppliedTransition, FlowInspection } from "../inspection/reporter.js";
 import type { Logger } from "../logger.js";
 import type { PasswordChecker } from "../passwords.js";
 import { type AuthenticatedSession, isRecentlyVerified } from "../sessions.js";
@@ -30,12 +29,11 @@ import { type SignInFailureState, applySignInOutcome, lockSignInFailures } from 
 import { type UserWithOrganization, findUser, isCodeRequired, normalizeEmail } from "../users.js";
 import { type AppliedIntents, applyIntents } from "./intents.js";
 import { restoreSnapshot } from "./snapshots.js";
+import { type FlowRow, insertFlow, insertJournalEntry, selectFlow, updateFlow } from "./statements.js";
 import { type FlowView, acceptedEventTypes, toFlowView } from "./view.js";
 
-type FlowRow = typeof flows.$inferSelect;
-
 /** Flow ids are base64url; anything else names no flow and never reaches a query. */
-const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface FlowRuntimeOptions {
   db: Database;
@@ -46,6 +44,8 @@ export interface FlowRuntimeOptions {
   now: () => Date;
   /** Called after a commit that queued mail. */
   onMailQueued: () => void;
+  /** Told of every created flow and applied event after its commit, when inspection is on. */
+  inspection?: FlowInspection | null;
 }
 
 /** The sender of a request: its session, if any, and its client. */
@@ -113,30 +113,17 @@ export class FlowRuntime {
     const snapshot = getInitialSnapshot(machine as AnyStateMachine, context);
     // A login flow id is its client's only credential, so it gets 192 random bits.
     const id = createId(24);
-    await db.transaction(async (tx) => {
-      // Both rows go out together, in one round trip.
-      const flow = tx.insert(flows).values({
-        id,
-        kind,
-        userId,
-        machineVersion: version,
-        state: String(snapshot.value),
-        status: "active",
-        snapshot: persist(snapshot),
-        expiresAt: new Date(context.expiresAt),
-        createdAt: now,
-        updatedAt: now,
-      });
-      const journal = tx.insert(flowJournal).values({
-        flowId: id,
-        flowVersion: 1,
-        eventType: "xstate.init",
-        outcome: "ok",
-        state: String(snapshot.value),
-        createdAt: now,
-      });
-      await Promise.all([flow, journal]);
+    await insertFlow(db, {
+      id,
+      kind,
+      userId,
+      machineVersion: version,
+      state: String(snapshot.value),
+      snapshot: persist(snapshot),
+      expiresAt: new Date(context.expiresAt),
+      createdAt: now,
     });
+    this.options.inspection?.reportCreated(id, kind, snapshot);
     this.log(request, kind, id).info({ event: "flow.created" }, "flow created");
     return toFlowView(id, kind, snapshot);
   }
@@ -144,12 +131,16 @@ export class FlowRuntime {
   /** Reads a flow, storing its expiry first when it is overdue. */
   async read(id: string, request: RequestContext): Promise<FlowView> {
     const loaded = await this.load(this.options.db, id, request, false);
-    if (!isOverdue(loaded, this.options.now())) return toFlowView(id, loaded.row.kind as FlowKind, loaded.snapshot);
-    const expired = await this.options.db.transaction(async (tx) => {
+    const kind = loaded.row.kind as FlowKind;
+    if (!isOverdue(loaded, this.options.now())) return toFlowView(id, kind, loaded.snapshot);
+    const { snapshot, expiry } = await this.options.db.transaction(async (tx) => {
       const locked = await this.load(tx, id, request, true);
-      return isOverdue(locked, this.options.now()) ? this.storeExpiry(tx, locked) : locked.snapshot;
+      if (!isOverdue(locked, this.options.now())) return { snapshot: locked.snapshot, expiry: null };
+      const stored = await this.storeExpiry(tx, locked);
+      return { snapshot: stored.after, expiry: stored };
     });
-    return toFlowView(id, loaded.row.kind as FlowKind, expired);
+    if (expiry) this.options.inspection?.reportApplied(id, kind, expiry);
+    return toFlowView(id, kind, snapshot);
   }
 
   /** Applies one client event to a flow; a rejected event throws an `ApiError` with the flow. */
@@ -193,10 +184,12 @@ export class FlowRuntime {
 
     const { kind } = outcome;
     if (outcome.expired) {
-      throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired) });
+      this.options.inspection?.reportApplied(id, kind, outcome.expired);
+      throw new ApiError("flow_expired", { flow: toFlowView(id, kind, outcome.expired.after) });
     }
-    const { snapshot, intents, applied, pausedUntil } = outcome.applied!;
+    const { snapshot, intents, applied, pausedUntil, appliedTransition } = outcome.applied!;
     if (applied.mailQueued) this.options.onMailQueued();
+    this.options.inspection?.reportApplied(id, kind, appliedTransition);
 
     const rejection = intents.find((intent) => intent.type === "rejected");
     const flow = toFlowView(id, kind, snapshot, applied.output);
@@ -241,8 +234,7 @@ export class FlowRuntime {
   /** Loads a flow and checks that the caller may use it. */
   private async load(db: Database | Transaction, id: string, request: RequestContext, lock: boolean): Promise<Loaded> {
     if (!FLOW_ID_PATTERN.test(id)) throw new ApiError("flow_not_found");
-    const query = db.select().from(flows).where(eq(flows.id, id)).limit(1);
-    const [row] = lock ? await query.for("update") : await query;
+    const row = await selectFlow(db, id, lock);
     if (!row) throw new ApiError("flow_not_found");
     if (row.kind !== "login") {
       if (!request.auth) throw new ApiError("unauthenticated");
@@ -344,30 +336,23 @@ export class FlowRuntime {
 
     // The snapshot, the journal row and the intents' writes go out together: one round trip.
     const update = changed
-      ? tx
-          .update(flows)
-          .set({
-            snapshot: stored,
-            state: String(next.value),
-            status: next.status === "active" ? "active" : "done",
-            version,
-            userId: nextContext.userId,
-            updatedAt: now,
-          })
-          .where(eq(flows.id, row.id))
-          .execute()
+      ? updateFlow(tx, row.id, {
+          snapshot: stored,
+          state: String(next.value),
+          status: next.status === "active" ? "active" : "done",
+          version,
+          userId: nextContext.userId,
+          updatedAt: now,
+        })
       : null;
-    const journal = tx
-      .insert(flowJournal)
-      .values({
-        flowId: row.id,
-        flowVersion: version,
-        eventType: clientEvent.type,
-        outcome: rejection?.error ?? "ok",
-        state: String(next.value),
-        createdAt: now,
-      })
-      .execute();
+    const journal = insertJournalEntry(tx, {
+      flowId: row.id,
+      flowVersion: version,
+      eventType: clientEvent.type,
+      outcome: rejection?.error ?? "ok",
+      state: String(next.value),
+      createdAt: now,
+    });
     update?.catch(() => {});
     journal.catch(() => {});
     const applied: AppliedIntents = await applyIntents(tx, {
@@ -402,19 +387,25 @@ export class FlowRuntime {
       applied.mailQueued ||= mailed;
     }
     await Promise.all([update, journal]);
-    return { snapshot: next, intents, applied, eventType: clientEvent.type, pausedUntil };
+    const appliedTransition: AppliedTransition = { before: snapshot, event, after: next };
+    return { snapshot: next, intents, applied, eventType: clientEvent.type, pausedUntil, appliedTransition };
   }
 
   /** Stores the internal `EXPIRE` transition of an overdue flow, with its journal row. */
-  private async storeExpiry(tx: Transaction, loaded: Loaded): Promise<AnyMachineSnapshot> {
+  private async storeExpiry(tx: Transaction, loaded: Loaded): Promise<AppliedTransition> {
     const now = this.options.now();
-    const [next] = transition(loaded.machine, loaded.snapshot, { type: "EXPIRE", now: now.getTime() });
+    const event = { type: "EXPIRE", now: now.getTime() };
+    const [next] = transition(loaded.machine, loaded.snapshot, event);
     const version = loaded.row.version + 1;
-    await tx
-      .update(flows)
-      .set({ snapshot: persist(next), state: String(next.value), status: "done", version, updatedAt: now })
-      .where(eq(flows.id, loaded.row.id));
-    await tx.insert(flowJournal).values({
+    await updateFlow(tx, loaded.row.id, {
+      snapshot: persist(next),
+      state: String(next.value),
+      status: "done",
+      version,
+      userId: loaded.row.userId,
+      updatedAt: now,
+    });
+    await insertJournalEntry(tx, {
       flowId: loaded.row.id,
       flowVersion: version,
       eventType: "EXPIRE",
@@ -422,7 +413,7 @@ export class FlowRuntime {
       state: String(next.value),
       createdAt: now,
     });
-    return next;
+    return { before: loaded.snapshot, event, after: next };
   }
 
   private log(request: RequestContext, kind: FlowKind, id: string, snapshot?: AnyMachineSnapshot): Logger {

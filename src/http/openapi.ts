@@ -287,6 +287,17 @@ export const API_PATHS: PathSpec[] = [
   },
   {
     method: "get",
+    path: "/v1/dev/flows/{id}/inspect",
+    summary:
+      "Development mode only: an HTML page of a flow's journal, each event and the state it led to, " +
+      "with a button that replays them into the Stately inspector",
+    tags: ["development"],
+    params: { id: z.string().meta({ description: "Flow id" }) },
+    success: { status: 200, description: "The page (text/html)" },
+    errors: ["flow_not_found", "not_found"],
+  },
+  {
+    method: "get",
     path: "/healthz",
     summary: "Liveness",
     tags: ["health"],

@@ -17,9 +17,16 @@ afterAll(async () => {
   await app.close();
 });
 
-/** Names a statement by its verb and table, such as `select flows for update`. */
+/**
+ * Names a statement by its verb and table, such as `select flows for update`, or a statement
+ * with data-modifying `with` clauses by the tables it inserts into.
+ */
 function describeStatement(query: string): string {
   const verb = query.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  if (verb === "with") {
+    const inserted = [...query.matchAll(/insert into\s+"?([a-z_]+)"?/gi)].map((match) => match[1]);
+    return `with ${inserted.map((table) => `insert ${table}`).join(", ")}`;
+  }
   const table =
     query.match(/^\s*(?:insert into|update|delete from)\s+"([a-z_]+)"/i)?.[1] ??
     query.match(/\sfrom\s+"([a-z_]+)"/i)?.[1] ??
@@ -46,7 +53,7 @@ describe("login statements", () => {
     const user = await registerWithMfa(app);
 
     const created = await statementsOf(() => createFlow(app, "login"));
-    expect(created.sent).toEqual(["insert flows", "insert flow_journal"]);
+    expect(created.sent).toEqual(["with insert flows, insert flow_journal"]);
 
     const flowId = created.result.id;
     const credentials = await statementsOf(() =>

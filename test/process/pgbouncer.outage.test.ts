@@ -47,7 +47,11 @@ describe.skipIf(skipReason !== null)("PostgreSQL restart behind PgBouncer", () =
       query_wait_timeout: "3",
       server_login_retry: "1",
     });
-    server = await startServerProcess({ port: SERVER_PORT, databaseUrl: bouncer.urlOf("mfa") });
+    server = await startServerProcess({
+      port: SERVER_PORT,
+      databaseUrl: bouncer.urlOf("mfa"),
+      env: { DATABASE_PREPARE: "off" },
+    });
   });
   afterAll(async () => {
     await stopServerProcesses();

@@ -111,6 +111,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await services.dispatcher.stop();
       await services.retention.stop();
+      services.inspection?.close();
       await database.destroy();
     },
   };

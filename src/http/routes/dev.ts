@@ -1,6 +1,7 @@
 /**
  * Development-only routes. The mailbox shows mails as sent, codes included; it is mounted only
- * outside production and only shows mail of the development transport.
+ * outside production and only shows mail of the development transport. The replay page of a
+ * flow shows its journal.
  */
 import { desc, eq } from "drizzle-orm";
 import type { Hono } from "hono";
@@ -8,6 +9,7 @@ import { devMailbox } from "../../../db/schema.js";
 import { normalizeEmail } from "../../users.js";
 import { type AppEnv, methodNotAllowed } from "../app.js";
 import { ApiError } from "../errors.js";
+import { registerFlowReplayRoutes } from "./flow-replay.js";
 
 const MAILBOX_LIMIT = 50;
 
@@ -38,4 +40,6 @@ export function registerDevRoutes(app: Hono<AppEnv>): void {
     });
   });
   app.all("/v1/dev/mailbox", methodNotAllowed);
+
+  registerFlowReplayRoutes(app);
 }
