@@ -175,6 +175,11 @@ export class FlowRuntime {
         return { kind, expired: await this.storeExpiry(tx, locked), applied: null };
       }
       checkAccepts(locked, lockedEvent.type);
+      // Another enrollment may have turned MFA on since this one began; only CANCEL, which
+      // reads no user, still applies.
+      if (kind === "enrollment" && facts.user?.user.mfaEnabled) {
+        throw new ApiError("mfa_already_enabled", { flow: toFlowView(id, kind, locked.snapshot) });
+      }
       if (loaded && slow && locked.row.version !== loaded.row.version) {
         throw new ApiError("conflict", { flow: toFlowView(id, kind, locked.snapshot) });
       }

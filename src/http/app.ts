@@ -8,6 +8,7 @@ import type { Services } from "../services.js";
 import type { AuthenticatedSession } from "../sessions.js";
 import { isDatabaseUnavailable, isInvalidText } from "./database-errors.js";
 import { ApiError } from "./errors.js";
+import { DEVELOPMENT_PATHS, requireLocalHost } from "./local-host.js";
 import { OPERATOR_PATHS, requireOperator } from "./operator-auth.js";
 import { registerDevRoutes } from "./routes/dev.js";
 import { registerDeviceRoutes } from "./routes/devices.js";
@@ -71,6 +72,9 @@ export function createApp(services: Services): Hono<AppEnv> {
 
   // Before every route under the operator paths, so that none of them runs unauthenticated.
   app.use(OPERATOR_PATHS, requireOperator);
+  if (!services.config.production) {
+    for (const path of DEVELOPMENT_PATHS) app.use(path, requireLocalHost);
+  }
 
   registerHealthRoutes(app);
   registerUserRoutes(app);

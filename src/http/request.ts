@@ -11,16 +11,50 @@ import { ApiError } from "./errors.js";
 
 export const DEVICE_COOKIE = "mfa_device";
 
-/** Parses a JSON body: 415 for another media type, 400 for malformed JSON. */
+/** A UTF-16 surrogate without its pair, which JSON admits as an escape such as `\ud800`. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether any string or key in a parsed JSON value holds a lone surrogate. It walks with a
+ * stack of its own, because a 64 KiB body can nest arrays deeper than the call stack allows.
+ */
+function containsLoneSurrogate(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (LONE_SURROGATE.test(value)) return true;
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (LONE_SURROGATE.test(key)) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Parses a JSON body: 415 for another media type, 400 for malformed JSON. A lone surrogate
+ * is not text: UTF-8 cannot encode it and PostgreSQL rejects it in `jsonb`, so it gets 400 too.
+ */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) throw new ApiError("unsupported_media_type");
   const text = await c.req.text();
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_request", { message: "The body is not valid JSON." });
   }
+  // Only an escape can produce a lone surrogate, so most bodies skip the walk.
+  if (text.includes("\\u") && containsLoneSurrogate(body)) {
+    throw new ApiError("invalid_request", {
+      message: "The body contains an unpaired UTF-16 surrogate (\\uD800 to \\uDFFF), which is not valid text.",
+    });
+  }
+  return body;
 }
 
 /** Parses and validates a JSON body against a strict schema. */

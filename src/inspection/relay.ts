@@ -20,6 +20,11 @@ export const STATELY_INSPECTOR_URL = "https://stately.ai/inspect";
 
 /** Messages kept for a client that connects late, as many as `createInspectorServer` keeps. */
 const REPLAY_LIMIT = 200;
+/**
+ * Bytes of those messages kept at most. The service's own messages are about 1 KB each, so
+ * this bound only matters when another local client sends large ones.
+ */
+const REPLAY_MAX_BYTES = 2 * 1024 * 1024;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Unsent bytes past which a client that reads slowly misses messages instead of growing memory. */
 const MAX_CLIENT_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -84,6 +89,7 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
   });
 
   const recent: string[] = [];
+  let recentBytes = 0;
   relay.on("connection", (client) => {
     client.on("error", (error) => logger.warn({ err: error }, "inspection relay client failed"));
     for (const message of recent) client.send(message);
@@ -91,7 +97,10 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
       if (isBinary) return;
       const message = data.toString();
       recent.push(message);
-      if (recent.length > REPLAY_LIMIT) recent.shift();
+      recentBytes += Buffer.byteLength(message);
+      while (recent.length > REPLAY_LIMIT || recentBytes > REPLAY_MAX_BYTES) {
+        recentBytes -= Buffer.byteLength(recent.shift() ?? "");
+      }
       for (const other of relay.clients) {
         if (other === client || other.readyState !== WebSocket.OPEN) continue;
         if (other.bufferedAmount < MAX_CLIENT_BUFFERED_BYTES) other.send(message);

@@ -27,6 +27,24 @@ describe("request bodies", () => {
     expect(response.body.error.code).toBe("invalid_request");
   });
 
+  it("answers 400 to a lone surrogate", async () => {
+    const flow = await createFlow(app, "login");
+    const body = '{"type":"CANCEL","note":"\\ud800"}';
+    const response = await app.request("POST", `/v1/flows/${flow.id}/events`, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/unpaired UTF-16 surrogate/);
+    expect((await storedFlow(flow.id))?.state).toBe("awaitingCredentials");
+  });
+
+  it("answers 400 to deeply nested arrays with an escape", async () => {
+    const flow = await createFlow(app, "login");
+    const depth = 20_000;
+    const body = `{"type":"CANCEL","note":"\\u0041","deep":${"[".repeat(depth)}${"]".repeat(depth)}}`;
+    const response = await app.request("POST", `/v1/flows/${flow.id}/events`, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("invalid_request");
+  });
+
   it("answers 415 to a body that is not JSON", async () => {
     const response = await app.request("POST", "/v1/flows", "kind=login", {
       headers: { "content-type": "application/x-www-form-urlencoded" },

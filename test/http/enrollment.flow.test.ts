@@ -67,6 +67,31 @@ describe("enrollment", () => {
     expect(response.body.error.code).toBe("mfa_already_enabled");
   });
 
+  it("stops a second flow once MFA is on", async () => {
+    const user = await signedInUser();
+    const first = await createFlow(app, "enrollment", user.token);
+    const second = await createFlow(app, "enrollment", user.token);
+    const waiting = await createFlow(app, "enrollment", user.token);
+    await sendEvent(app, waiting.id, { type: "SUBMIT_PASSWORD", password: PASSWORD }, user.token);
+    await sendEvent(app, first.id, { type: "SUBMIT_PASSWORD", password: PASSWORD }, user.token);
+    const code = await readCode(app, user.email);
+    const done = await sendEvent(app, first.id, { type: "SUBMIT_CODE", code }, user.token);
+    expect(done.body.state).toBe("enabled");
+
+    const password = await sendEvent(app, second.id, { type: "SUBMIT_PASSWORD", password: PASSWORD }, user.token);
+    expect(password.status).toBe(409);
+    expect(password.body.error.code).toBe("mfa_already_enabled");
+    expect(password.body.flow.state).toBe("awaitingPassword");
+    const late = await sendEvent(app, waiting.id, { type: "SUBMIT_CODE", code: "000000" }, user.token);
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("mfa_already_enabled");
+    const resend = await sendEvent(app, waiting.id, { type: "RESEND_CODE" }, user.token);
+    expect(resend.body.error.code).toBe("mfa_already_enabled");
+    const cancelled = await sendEvent(app, waiting.id, { type: "CANCEL" }, user.token);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe("cancelled");
+  });
+
   it("hides the flow from another user", async () => {
     const owner = await signedInUser();
     const stranger = await signedInUser();

@@ -161,6 +161,7 @@ describe("organizations", () => {
     ["a long name", { name: "x".repeat(201) }],
     ["a number", { name: 7 }],
     ["an unknown field", { name: "Acme", mfaEnforced: true }],
+    ["a lone surrogate", { name: "a\ud800b" }],
   ])("answers 400 to %s at creation", async (_, body) => {
     const response = await operatorRequest(app, "POST", "/v1/admin/organizations", body);
 

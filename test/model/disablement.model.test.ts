@@ -1,0 +1,4 @@
+/** The disablement model's paths, replayed against the HTTP API over `app.request()` and over a socket. */
+import { describeModelReplay } from "./suite.js";
+
+describeModelReplay("disablement", { sampleSize: 30 });

@@ -1,0 +1,4 @@
+/** The enrollment model's paths, replayed against the HTTP API over `app.request()` and over a socket. */
+import { describeModelReplay } from "./suite.js";
+
+describeModelReplay("enrollment", { sampleSize: 30 });
