@@ -71,6 +71,18 @@ export interface Target {
 }
 
 /** Checks the product's targets; a target whose phase did not run is left out. */
+/** Prints the floor at one virtual-user count and each phase's ratio to it. */
+export function printFloor(virtualUsers: number, floor: FloorResult, phases: Phase[]): void {
+  const { transaction, transactionsPerSecond, poolSize } = floor;
+  console.log(
+    `  ${virtualUsers} at once: p50 ${transaction.p50Ms} ms, p99 ${transaction.p99Ms} ms, ` +
+      `${transactionsPerSecond} tx/s, ${poolSize} connections`,
+  );
+  for (const phase of phases.filter((candidate) => candidate.virtualUsers === virtualUsers)) {
+    console.log(`    ${phase.label}: code submission p50 / floor p50: ${phase.codeToFloorRatio}`);
+  }
+}
+
 export function evaluateTargets(phases: Phase[], ceiling: HashCeiling | null): Target[] {
   const targets: Target[] = [];
   const find = (hash: HashSetting, virtualUsers: number) =>
