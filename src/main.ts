@@ -31,8 +31,16 @@ try {
     relay = await startInspectionRelay({ port: config.inspectRelayPort, logger });
   }
   const service = await startService(config, logger);
+  let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
+    // Ctrl-C under `npm start` delivers SIGINT twice: once from the terminal and once
+    // forwarded by npm. A second signal must not end the process before the drain is done.
+    process.on(signal, () => {
+      if (stopping) {
+        logger.info({ signal }, "signal received while stopping; still draining");
+        return;
+      }
+      stopping = true;
       logger.info({ signal }, "signal received");
       service
         .stop()
