@@ -35,6 +35,12 @@ function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
   if (!serialized || typeof serialized !== "object") return serialized;
   delete serialized.params;
+  // An error's `code` (ECONNREFUSED, a SQLSTATE) is no secret, but the redaction of `*.code`
+  // would hide it, so it is logged as `errorCode`.
+  if (typeof serialized.code === "string" || typeof serialized.code === "number") {
+    serialized.errorCode = serialized.code;
+    delete serialized.code;
+  }
   // Drizzle also writes the parameters into the message, and so into the stack.
   for (const field of ["message", "stack"] as const) {
     const text = serialized[field];
