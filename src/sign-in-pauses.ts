@@ -49,11 +49,20 @@ export async function lockSignInFailures(
   } else {
     return null;
   }
-  const [row] = await tx
-    .select({ failures: signInFailures.failures, pausedUntil: signInFailures.pausedUntil })
-    .from(signInFailures)
-    .where(eq(signInFailures.email, email))
-    .for("update");
+  // With no row, FOR UPDATE locks nothing, and parallel events of one address would all read
+  // no failures and all be evaluated. The row is created first: a second insert of the same
+  // address waits for the first one's commit, so the events queue on the row's lock. Both
+  // statements go out in one round trip.
+  const [, [row]] = await Promise.all([
+    tx.execute(sql`insert into ${signInFailures} (${sql.identifier(signInFailures.email.name)})
+      select address from (select (${email})::text as address) as submitted where address is not null
+      on conflict do nothing`),
+    tx
+      .select({ failures: signInFailures.failures, pausedUntil: signInFailures.pausedUntil })
+      .from(signInFailures)
+      .where(eq(signInFailures.email, email))
+      .for("update"),
+  ]);
   if (!row) return { failures: 0, pausedUntil: null };
   return { failures: row.failures, pausedUntil: row.pausedUntil && row.pausedUntil > now ? row.pausedUntil : null };
 }
