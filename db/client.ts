@@ -33,7 +33,7 @@ export interface DatabaseOptions {
   /** Connections in the postgres.js pool. */
   poolSize?: number;
   /**
-   * Whether postgres.js prepares named statements (default true). Without them, postgres.js
+   * Whether postgres.js prepares named statements (default false). Without them, postgres.js
    * 3.4 sends each statement with parameters in two round trips (Parse and Describe, then Bind
    * and Execute), and the statements of a batch no longer share a round trip. A prepared
    * statement takes one round trip from its second use on a connection.
@@ -60,7 +60,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       max: options.poolSize ?? 10,
       // PgBouncer before 1.21 cannot keep prepared statements across transactions in
       // transaction pooling mode, so it needs `prepare: false`.
-      prepare: options.prepare ?? true,
+      prepare: options.prepare ?? false,
       onnotice: () => {},
       connect_timeout: 10,
       // postgres.js fetches array types on each new connection in a promise that nothing
@@ -71,7 +71,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     });
     const parsed = new URL(options.url);
     return {
-      db: drizzlePostgres(options.prepare === false ? client : preparingStatements(client), {
+      db: drizzlePostgres(options.prepare ? preparingStatements(client) : client, {
         schema,
         logger: queryLogger(options),
       }) as unknown as Database,

@@ -98,7 +98,10 @@ const environmentSchema = z.object({
   HASH_CONCURRENCY: integer(1).optional(),
   HASH_QUEUE_LIMIT: integer(1).default(64),
   DATABASE_POOL_SIZE: integer(1).default(10),
-  DATABASE_PREPARE: flag.default(true),
+  // NOTE: off by default. With prepared statements, the PostgreSQL restart test timed out
+  // waiting for 503s in about 1 run of 6: requests hung instead of failing. The cause is not
+  // found; without them it passed 10 runs of 10.
+  DATABASE_PREPARE: flag.default(false),
   SIGN_IN_PAUSE_THRESHOLD: integer(1).default(10),
   SIGN_IN_PAUSE_MINUTES: integer(1).default(15),
   SIGN_IN_PAUSE_MAX_HOURS: integer(1).default(24),

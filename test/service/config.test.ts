@@ -53,9 +53,9 @@ describe("configuration", () => {
     expect(loadConfig({ NODE_ENV: "production", SECRET, RESEND_API_KEY: "re_x", INSPECT: "0" }).inspectRelayPort).toBeNull();
   });
 
-  it("prepares statements unless told not to", () => {
-    expect(loadConfig({}).databasePrepare).toBe(true);
-    expect(loadConfig({ DATABASE_PREPARE: "off" }).databasePrepare).toBe(false);
+  it("prepares statements only when told to", () => {
+    expect(loadConfig({}).databasePrepare).toBe(false);
+    expect(loadConfig({ DATABASE_PREPARE: "on" }).databasePrepare).toBe(true);
     expect(() => loadConfig({ DATABASE_PREPARE: "sometimes" })).toThrow(/DATABASE_PREPARE/);
   });
 
