@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
 
 /**
- * The Node.js flags of `npm start`, read from package.json so that the benchmark runs the
+ * Reads the Node.js flags of `npm start` from package.json, so that the benchmark runs the
  * service exactly as it is started.
  */
 function startFlags(): string[] {

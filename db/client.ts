@@ -95,7 +95,7 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 
 /**
  * Wraps a postgres.js client so that every statement that Drizzle sends is prepared. Drizzle
- * 0.45 asks postgres.js to prepare only queries that were given a name with `.prepare()`, and a
+ * 0.45 requests a prepared statement only for queries named with `.prepare()`, and a
  * named query belongs to the client or transaction that made it, so it cannot be reused inside
  * the next event's transaction. postgres.js keeps the prepared statements per connection, keyed
  * by their SQL text; every statement here is parameterized, so their number stays bounded.

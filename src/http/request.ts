@@ -15,8 +15,9 @@ export const DEVICE_COOKIE = "mfa_device";
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Whether any string or key in a parsed JSON value holds a lone surrogate. It walks with a
- * stack of its own, because a 64 KiB body can nest arrays deeper than the call stack allows.
+ * Tells whether any string or key in a parsed JSON value contains a lone surrogate. It walks
+ * with a stack of its own, because a 64 KiB body can nest arrays deeper than the call stack
+ * allows.
  */
 function containsLoneSurrogate(root: unknown): boolean {
   const pending: unknown[] = [root];
